@@ -1,0 +1,1 @@
+"""Auctions: bids and the lot event log arrive with the live-auctions issue."""

@@ -1,0 +1,103 @@
+"""Audit log (cooperative admins) and notifications (everyone) over the API."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.services import require_cooperative_admin
+from core import selectors, services
+from core.errors import invalid, not_found
+from core.models import AuditEntry, Notification
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name")
+
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "id",
+            "at",
+            "actor",
+            "action",
+            "target_type",
+            "target_id",
+            "target_label",
+            "before",
+            "after",
+            "reason",
+        ]
+
+
+class AuditListApi(ListAPIView):
+    serializer_class = AuditEntrySerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("action", str, description="action prefix, e.g. company. or company.approve"),
+            OpenApiParameter("target_type", str),
+            OpenApiParameter("target_id", str),
+            OpenApiParameter("actor", str, description="username"),
+            OpenApiParameter("since", str, description="YYYY-MM-DD"),
+            OpenApiParameter("until", str, description="YYYY-MM-DD"),
+        ],
+        summary="The audit log (cooperative admins)",
+    )
+    def get(self, request, *args, **kwargs):
+        require_cooperative_admin(request.user)
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        params = self.request.query_params
+        dates = {}
+        for key in ("since", "until"):
+            if params.get(key):
+                field = serializers.DateField()
+                try:
+                    dates[key] = field.to_internal_value(params[key])
+                except serializers.ValidationError:
+                    raise invalid("validation_error", _("Dates are YYYY-MM-DD."), **{key: _("Invalid date.")}) from None
+        return selectors.audit_list(
+            action=params.get("action"),
+            target_type=params.get("target_type"),
+            target_id=params.get("target_id"),
+            actor=params.get("actor"),
+            **dates,
+        )
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    is_read = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "url", "created_at", "read_at", "is_read"]
+
+
+class NotificationListApi(ListAPIView):
+    serializer_class = NotificationSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("unread", bool)], summary="My notifications, newest first")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        unread = self.request.query_params.get("unread") in ("1", "true", "yes")
+        return selectors.notifications_for(user=self.request.user, unread=unread)
+
+
+class NotificationReadApi(APIView):
+    @extend_schema(request=None, responses=inline_serializer("MarkedRead", {"marked": serializers.IntegerField()}))
+    def post(self, request, notification_id: int | None = None):
+        if (
+            notification_id is not None
+            and not Notification.objects.filter(pk=notification_id, user=request.user).exists()
+        ):
+            raise not_found(_("No such notification."))
+        marked = services.notification_mark_read(user=request.user, notification_id=notification_id)
+        return Response({"marked": marked})

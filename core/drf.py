@@ -1,0 +1,167 @@
+"""API plumbing shared by every app: the error format, pagination, optional-slash router."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+from rest_framework.views import set_rollback
+
+from core.errors import DomainError
+
+# Error codes DRF and Django produce for field validation. Any other code on a field error
+# is one of ours (e.g. `invalid_credit_code`) and becomes the top-level `code`.
+GENERIC_FIELD_CODES = frozenset(
+    {
+        "invalid",
+        "required",
+        "null",
+        "blank",
+        "max_length",
+        "min_length",
+        "max_value",
+        "min_value",
+        "invalid_choice",
+        "not_a_list",
+        "not_a_dict",
+        "empty",
+        "does_not_exist",
+        "incorrect_type",
+        "max_digits",
+        "max_decimal_places",
+        "max_whole_digits",
+        "max_string_length",
+        "date",
+        "datetime",
+        "make_aware",
+        "overflow",
+        "unique",
+        "no_name",
+        "invalid_image",
+        "not_a_number",
+        "password_too_short",
+        "password_too_common",
+        "password_entirely_numeric",
+        "password_too_similar",
+    }
+)
+
+STATUS_CODES = {
+    exceptions.ParseError: "parse_error",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "rate_limited",
+}
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """{'company': {'credit_code': ['bad']}} -> {'company.credit_code': ['bad']}."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.update(_flatten(value, name))
+    elif isinstance(detail, list) and detail and all(isinstance(item, (dict, list)) for item in detail):
+        for index, item in enumerate(detail):
+            out.update(_flatten(item, f"{prefix}.{index}" if prefix else str(index)))
+    elif isinstance(detail, list):
+        out[prefix or "non_field_errors"] = [str(item) for item in detail]
+    else:
+        out[prefix or "non_field_errors"] = [str(detail)]
+    return out
+
+
+def _first_specific_code(codes: Any) -> str | None:
+    if isinstance(codes, dict):
+        for value in codes.values():
+            found = _first_specific_code(value)
+            if found:
+                return found
+    elif isinstance(codes, list):
+        for value in codes:
+            found = _first_specific_code(value)
+            if found:
+                return found
+    elif isinstance(codes, str) and codes not in GENERIC_FIELD_CODES:
+        return codes
+    return None
+
+
+def error_body(code: str, detail: str, fields: dict | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "detail": detail}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Every API error as {"code", "detail", "fields"?} (shared/API.md, Conventions)."""
+    if isinstance(exc, DomainError):
+        set_rollback()
+        return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a real bug: Django's handler500 answers (JSON for /api/).
+
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        code = _first_specific_code(exc.get_codes()) or "validation_error"
+        first = next(iter(fields.values()))[0] if fields else _("Invalid input.")
+        detail = first if code != "validation_error" else _("Invalid input: %(first)s") % {"first": first}
+        body = error_body(code, detail, fields)
+    else:
+        code = STATUS_CODES.get(type(exc))
+        if code is None:
+            for klass, name in STATUS_CODES.items():
+                if isinstance(exc, klass):
+                    code = name
+                    break
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        codes = exc.get_codes()
+        if isinstance(codes, str) and codes not in GENERIC_FIELD_CODES and code is None:
+            code = codes
+        body = error_body(code or "error", str(detail))
+    set_rollback()
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param) or 1
+        if raw in self.last_page_strings:
+            return paginator.num_pages
+        return raw
+
+
+class Router(SimpleRouter):
+    """Routes that answer with or without the trailing slash (no APPEND_SLASH redirect of a POST)."""
+
+    def __init__(self) -> None:
+        super().__init__(trailing_slash="/?")
+
+
+def ok(data: Any = None, status_code: int = status.HTTP_200_OK) -> Response:
+    return Response(data, status=status_code)

@@ -1,0 +1,38 @@
+"""Every /api/v1/ route. Each answers with or without its trailing slash."""
+
+from django.urls import re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts import api as accounts_api
+from core import api as core_api
+from core.views import api_not_found
+from recycling import api as recycling_api
+
+app_name = "api"
+
+
+def route(pattern: str, view, name: str):
+    return re_path(rf"^{pattern}/?$", view, name=name)
+
+
+urlpatterns = [
+    route("schema", SpectacularAPIView.as_view(), "schema"),
+    route("docs", SpectacularSwaggerView.as_view(url_name="api:schema"), "docs"),
+    route("auth/token", accounts_api.TokenApi.as_view(), "token"),
+    route("accounts/register", accounts_api.RegisterApi.as_view(), "register"),
+    route("me", accounts_api.MeApi.as_view(), "me"),
+    route("companies", accounts_api.CompanyListApi.as_view(), "company-list"),
+    route(r"companies/(?P<company_id>\d+)", accounts_api.CompanyDetailApi.as_view(), "company-detail"),
+    route(r"companies/(?P<company_id>\d+)/review", accounts_api.CompanyReviewApi.as_view(), "company-review"),
+    route(r"companies/(?P<company_id>\d+)/suspend", accounts_api.CompanySuspendApi.as_view(), "company-suspend"),
+    route(r"companies/(?P<company_id>\d+)/reinstate", accounts_api.CompanyReinstateApi.as_view(), "company-reinstate"),
+    route(r"companies/(?P<company_id>\d+)/documents", accounts_api.CompanyDocumentsApi.as_view(), "company-documents"),
+    route(r"documents/(?P<document_id>\d+)/file", accounts_api.DocumentFileApi.as_view(), "document-file"),
+    route("audit", core_api.AuditListApi.as_view(), "audit-list"),
+    route("notifications", core_api.NotificationListApi.as_view(), "notification-list"),
+    route("notifications/read-all", core_api.NotificationReadApi.as_view(), "notification-read-all"),
+    route(r"notifications/(?P<notification_id>\d+)/read", core_api.NotificationReadApi.as_view(), "notification-read"),
+    route("categories", recycling_api.CategoryListApi.as_view(), "category-list"),
+    # Last: any other path under /api/ is a JSON 404, also with DEBUG on.
+    re_path(r"^.*$", api_not_found, name="not-found"),
+]
