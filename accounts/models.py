@@ -19,8 +19,8 @@ COOPERATIVE_ADMIN_PERMISSION = "accounts.act_as_cooperative_admin"
 
 class Company(models.Model):
     class Role(models.TextChoices):
-        COLLECTOR = "collector", _("collector (回收企业)")
-        PROCESSOR = "processor", _("processor (拆解和利用企业)")
+        COLLECTOR = "collector", _("collector")
+        PROCESSOR = "processor", _("processor")
         CARRIER = "carrier", _("carrier")
 
     class Status(models.TextChoices):
@@ -91,8 +91,8 @@ def _document_path(instance: CompanyDocument, filename: str) -> str:
 
 class CompanyDocument(models.Model):
     class Kind(models.TextChoices):
-        BUSINESS_LICENCE = "business_licence", _("business licence (营业执照)")
-        PROCESSING_LICENCE = "processing_licence", _("processing licence (经营/处理许可证)")
+        BUSINESS_LICENCE = "business_licence", _("business licence")
+        PROCESSING_LICENCE = "processing_licence", _("processing licence")
         HAZARDOUS_PERMIT = "hazardous_permit", _("hazardous-goods transport permit")
         OTHER = "other", _("other")
 

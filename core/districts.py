@@ -1,25 +1,25 @@
-"""Harbin's nine districts, two county-level cities and seven counties (哈尔滨市辖区、县、县级市)."""
+"""Harbin's nine districts (English msgids; zh-Hans names such as 道里区 come from the catalogue), two county-level cities and seven counties (哈尔滨市辖区、县、县级市)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
 class District(models.TextChoices):
-    DAOLI = "daoli", _("道里区")
-    NANGANG = "nangang", _("南岗区")
-    DAOWAI = "daowai", _("道外区")
-    PINGFANG = "pingfang", _("平房区")
-    SONGBEI = "songbei", _("松北区")
-    XIANGFANG = "xiangfang", _("香坊区")
-    HULAN = "hulan", _("呼兰区")
-    ACHENG = "acheng", _("阿城区")
-    SHUANGCHENG = "shuangcheng", _("双城区")
-    SHANGZHI = "shangzhi", _("尚志市")
-    WUCHANG = "wuchang", _("五常市")
-    YILAN = "yilan", _("依兰县")
-    FANGZHENG = "fangzheng", _("方正县")
-    BINXIAN = "binxian", _("宾县")
-    BAYAN = "bayan", _("巴彦县")
-    MULAN = "mulan", _("木兰县")
-    TONGHE = "tonghe", _("通河县")
-    YANSHOU = "yanshou", _("延寿县")
+    DAOLI = "daoli", _("Daoli District")
+    NANGANG = "nangang", _("Nangang District")
+    DAOWAI = "daowai", _("Daowai District")
+    PINGFANG = "pingfang", _("Pingfang District")
+    SONGBEI = "songbei", _("Songbei District")
+    XIANGFANG = "xiangfang", _("Xiangfang District")
+    HULAN = "hulan", _("Hulan District")
+    ACHENG = "acheng", _("Acheng District")
+    SHUANGCHENG = "shuangcheng", _("Shuangcheng District")
+    SHANGZHI = "shangzhi", _("Shangzhi City")
+    WUCHANG = "wuchang", _("Wuchang City")
+    YILAN = "yilan", _("Yilan County")
+    FANGZHENG = "fangzheng", _("Fangzheng County")
+    BINXIAN = "binxian", _("Bin County")
+    BAYAN = "bayan", _("Bayan County")
+    MULAN = "mulan", _("Mulan County")
+    TONGHE = "tonghe", _("Tonghe County")
+    YANSHOU = "yanshou", _("Yanshou County")
