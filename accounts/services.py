@@ -116,7 +116,9 @@ def user_register(
             user.set_password(password)
             user.save()
     except IntegrityError:
-        # Two registrations of one code at the same instant: the unique index decides.
+        # Two registrations at the same instant: the unique indexes decide which one lost.
+        if User.objects.filter(username__iexact=username).exists():
+            raise conflict("duplicate_username", _("This username is taken.")) from None
         raise conflict("duplicate_company", _("A company with this credit code is already registered.")) from None
     audit_record(
         actor=user,

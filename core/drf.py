@@ -11,6 +11,7 @@ from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
+from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
 from core.errors import DomainError
@@ -70,7 +71,10 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            if prefix and key == api_settings.NON_FIELD_ERRORS_KEY:
+                name = prefix  # {"company": {"non_field_errors": [...]}} is about "company" itself
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             out.update(_flatten(value, name))
     elif isinstance(detail, list) and detail and all(isinstance(item, (dict, list)) for item in detail):
         for index, item in enumerate(detail):
