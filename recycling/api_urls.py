@@ -33,6 +33,20 @@ urlpatterns = [
     route("notifications/read-all", core_api.NotificationReadApi.as_view(), "notification-read-all"),
     route(r"notifications/(?P<notification_id>\d+)/read", core_api.NotificationReadApi.as_view(), "notification-read"),
     route("categories", recycling_api.CategoryListApi.as_view(), "category-list"),
+    route("lots", recycling_api.LotListApi.as_view(), "lot-list"),
+    route("lots/mine", recycling_api.LotMineApi.as_view(), "lot-mine"),
+    route("lots/review-queue", recycling_api.LotReviewQueueApi.as_view(), "lot-review-queue"),
+    route(r"lots/(?P<lot_id>\d+)", recycling_api.LotDetailApi.as_view(), "lot-detail"),
+    route(r"lots/(?P<lot_id>\d+)/submit", recycling_api.LotSubmitApi.as_view(), "lot-submit"),
+    route(r"lots/(?P<lot_id>\d+)/review", recycling_api.LotReviewApi.as_view(), "lot-review"),
+    route(r"lots/(?P<lot_id>\d+)/withdraw", recycling_api.LotWithdrawApi.as_view(), "lot-withdraw"),
+    route(r"lots/(?P<lot_id>\d+)/photos", recycling_api.LotPhotosApi.as_view(), "lot-photos"),
+    route(
+        r"lots/(?P<lot_id>\d+)/photos/(?P<photo_id>\d+)", recycling_api.LotPhotoDetailApi.as_view(), "lot-photo-detail"
+    ),
+    route("wanted", recycling_api.WantedListApi.as_view(), "wanted-list"),
+    route(r"wanted/(?P<wanted_id>\d+)/close", recycling_api.WantedCloseApi.as_view(), "wanted-close"),
+    route("market/prices", recycling_api.MarketPricesApi.as_view(), "market-prices"),
     # Last: any other path under /api/ is a JSON 404, also with DEBUG on.
     re_path(r"^.*$", api_not_found, name="not-found"),
 ]

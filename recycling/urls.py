@@ -8,6 +8,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("recycling.api_urls")),
+    path("lots/", include("recycling.lot_urls")),
     path("accounts/", include("accounts.urls")),
     path("coop/", include("accounts.coop_urls")),
     path("notifications/", include("core.urls")),
