@@ -48,6 +48,8 @@ def pytest_runtest_makereport(item, call):
 def _isolation(settings, tmp_path):
     """Each test: its own media folder, an empty cache (throttle counters), outbox e-mail."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    # PBKDF2's million rounds cost ~0.3 s per user; tests make many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     cache.clear()
     yield

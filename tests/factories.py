@@ -52,3 +52,58 @@ def make_member(role: str = Company.Role.PROCESSOR, status: str = Company.Status
 def make_admin(*, username: str | None = None, password: str = PASSWORD) -> User:
     """A cooperative admin: a user with the permission, no company."""
     return user_set_admin(user=make_user(username=username or f"coop{next(_counter)}", password=password))
+
+
+def lot_terms(**overrides):
+    """Complete, valid terms for recycling.services.lot_create: starts in an hour, runs a day."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from recycling.models import Category
+
+    now = timezone.now().replace(microsecond=0)
+    starts = overrides.pop("starts_at", now + dt.timedelta(hours=1))
+    ends = overrides.pop("ends_at", starts + dt.timedelta(days=1))
+    terms = {
+        "title": "重废钢 30 吨",
+        "category": Category.objects.get(code="steel-heavy"),
+        "quantity": Decimal("30.000"),
+        "description": "厂区拆除重废，厚度 6mm 以上。",
+        "district": "daoli",
+        "address": "道里区新发镇工业园 8 号",
+        "start_price": Decimal("2300.00"),
+        "starts_at": starts,
+        "ends_at": ends,
+        "pickup_from": ends + dt.timedelta(days=1),
+        "pickup_until": ends + dt.timedelta(days=8),
+    }
+    terms.update(overrides)
+    return terms
+
+
+def make_lot(*, seller, status: str = "draft", reviewer=None, **overrides):
+    """A lot of `seller` (a collector user) brought to `status` through the services where a
+    service exists; statuses the auction engine owns (live → awarded/unsold) are set directly."""
+    from django.utils import timezone
+
+    from recycling import services
+    from recycling.models import Lot
+
+    lot = services.lot_create(actor=seller, **lot_terms(**overrides))
+    if status == "draft":
+        return lot
+    services.lot_submit(actor=seller, lot_id=lot.pk)
+    if status == "pending_review":
+        return Lot.objects.get(pk=lot.pk)
+    reviewer = reviewer or make_admin()
+    if status == "rejected":
+        services.lot_review(actor=reviewer, lot_id=lot.pk, decision="reject", reason="照片不清楚")
+        return Lot.objects.get(pk=lot.pk)
+    services.lot_review(actor=reviewer, lot_id=lot.pk, decision="approve")
+    if status == "withdrawn":
+        services.lot_withdraw(actor=reviewer, lot_id=lot.pk, reason="测试撤回")
+    elif status in ("live", "awarded", "unsold"):
+        Lot.objects.filter(pk=lot.pk).update(status=status, closed_at=timezone.now() if status != "live" else None)
+    return Lot.objects.get(pk=lot.pk)
