@@ -48,6 +48,16 @@ def lock_company(company_id: int) -> Company:
         raise not_found(_("No such company.")) from None
 
 
+def _require_member(actor: Any, company: Company) -> None:
+    """Only a company's own members act for it. Cooperative admins see every company, so to them
+    this is a refusal (403); to anyone else another company does not exist (404)."""
+    if getattr(actor, "company_id", None) == company.pk:
+        return
+    if actor is not None and actor.is_authenticated and actor.is_cooperative_admin:
+        raise forbidden("permission_denied", _("Only the company's own members may do this."))
+    raise not_found(_("No such company."))
+
+
 def _company_snapshot(company: Company) -> dict[str, Any]:
     return {"status": company.status, "status_reason": company.status_reason}
 
@@ -260,8 +270,7 @@ def company_update(*, actor: Any, company_id: int, **changes: str) -> Company:
     only while the company is pending or rejected (a verified identity is what was reviewed).
     A rejected company that edits goes back to `pending` for another review."""
     company = lock_company(company_id)
-    if getattr(actor, "company_id", None) != company.pk:
-        raise not_found(_("No such company."))
+    _require_member(actor, company)
     if company.status == Company.Status.SUSPENDED:
         raise conflict("company_suspended", _("A suspended company cannot change its details."))
     identity = {"name", "credit_code"} & {key for key, value in changes.items() if value is not None}
@@ -314,8 +323,7 @@ def document_upload(
 ) -> CompanyDocument:
     """A licence document, checked by content (PDF/JPEG/PNG, ≤ 10 MB)."""
     company = lock_company(company_id)
-    if getattr(actor, "company_id", None) != company.pk:
-        raise not_found(_("No such company."))
+    _require_member(actor, company)
     if kind not in CompanyDocument.Kind.values:
         raise invalid("validation_error", _("Unknown document kind."), kind=_("Unknown document kind."))
     category_ids = list(category_ids or ())
