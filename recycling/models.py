@@ -211,7 +211,7 @@ class LotPhoto(models.Model):
     """A photo, re-encoded on upload (EXIF and its GPS position stripped) with a thumbnail."""
 
     lot = models.ForeignKey(Lot, verbose_name=_("lot"), on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(_("image"), upload_to=_photo_path, width_field="width", height_field="height")
+    image = models.ImageField(_("image"), upload_to=_photo_path)
     thumbnail = models.ImageField(_("thumbnail"), upload_to=_photo_path)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)

@@ -388,7 +388,7 @@ def lot_withdraw(*, actor: Any, lot_id: int, reason: str) -> Lot:
 # --- Photos ---------------------------------------------------------------------------
 
 
-def _reencode(upload: Any) -> tuple[bytes, bytes]:
+def _reencode(upload: Any) -> tuple[bytes, bytes, tuple[int, int]]:
     """Decode, apply the EXIF orientation, and write fresh JPEGs: no EXIF (no GPS) survives."""
     upload.seek(0)
     try:
@@ -401,10 +401,11 @@ def _reencode(upload: Any) -> tuple[bytes, bytes]:
     image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
     big = io.BytesIO()
     image.save(big, "JPEG", quality=85, optimize=True)
+    size = image.size
     image.thumbnail((THUMB_SIDE, THUMB_SIDE))
     small = io.BytesIO()
     image.save(small, "JPEG", quality=80, optimize=True)
-    return big.getvalue(), small.getvalue()
+    return big.getvalue(), small.getvalue(), size
 
 
 @transaction.atomic
@@ -423,9 +424,9 @@ def lot_photo_add(*, actor: Any, lot_id: int, upload: Any) -> LotPhoto:
     count = lot.photos.count()
     if count >= MAX_PHOTOS:
         raise conflict("too_many_photos", _("A lot has at most %(n)d photos.") % {"n": MAX_PHOTOS})
-    big, small = _reencode(upload)
+    big, small, (width, height) = _reencode(upload)
     position = (lot.photos.aggregate(top=Max("position"))["top"] or 0) + 1
-    photo = LotPhoto(lot=lot, position=position)
+    photo = LotPhoto(lot=lot, position=position, width=width, height=height)
     photo.image.save("photo.jpg", ContentFile(big), save=False)
     photo.thumbnail.save("thumb.jpg", ContentFile(small), save=False)
     photo.save()

@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
             name='LotPhoto',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image', models.ImageField(height_field='height', upload_to=recycling.models._photo_path, verbose_name='image', width_field='width')),
+                ('image', models.ImageField(upload_to=recycling.models._photo_path, verbose_name='image')),
                 ('thumbnail', models.ImageField(upload_to=recycling.models._photo_path, verbose_name='thumbnail')),
                 ('width', models.PositiveIntegerField(default=0)),
                 ('height', models.PositiveIntegerField(default=0)),
