@@ -36,9 +36,13 @@ def make_company(
     )
 
 
-def make_user(*, company: Company | None = None, username: str | None = None, password: str = PASSWORD, **fields) -> User:
+def make_user(
+    *, company: Company | None = None, username: str | None = None, password: str = PASSWORD, **fields
+) -> User:
     n = next(_counter)
-    user = User(username=username or f"user{n}", email=fields.pop("email", f"user{n}@example.com"), company=company, **fields)
+    user = User(
+        username=username or f"user{n}", email=fields.pop("email", f"user{n}@example.com"), company=company, **fields
+    )
     user.set_password(password)
     user.save()
     return user

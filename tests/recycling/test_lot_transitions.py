@@ -156,9 +156,7 @@ def test_create_only_by_verified_collectors(api, people, role):
         assert body["unit"] == "t"
 
 
-@pytest.mark.parametrize(
-    "status", ["pending_review", "scheduled", "live", "awarded", "unsold", "withdrawn"]
-)
+@pytest.mark.parametrize("status", ["pending_review", "scheduled", "live", "awarded", "unsold", "withdrawn"])
 def test_edit_outside_draft_or_rejected_is_409_not_editable(api, collector, status):
     lot = factories.make_lot(seller=collector, status=status)
     response = api.as_user(collector).patch(f"/api/v1/lots/{lot.pk}/", {"title": "改"}, format="json")

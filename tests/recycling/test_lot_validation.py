@@ -17,7 +17,9 @@ def _json(terms):
     terms = dict(terms)
     if hasattr(terms.get("category"), "code"):
         terms["category"] = terms["category"].code
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else (None if v is None else str(v))) for k, v in terms.items()}
+    return {
+        k: (v.isoformat() if hasattr(v, "isoformat") else (None if v is None else str(v))) for k, v in terms.items()
+    }
 
 
 def _broken(**overrides):

@@ -42,7 +42,9 @@ def test_reserve_price_only_for_seller_and_admin(api, collector, processor, coop
 def test_contact_and_exact_address_only_for_cooperative_seller_and_winner_after_award(
     api, collector, processor, coop_admin
 ):
-    lot = factories.make_lot(seller=collector, status="live", latitude=Decimal("45.756967"), longitude=Decimal("126.642464"))
+    lot = factories.make_lot(
+        seller=collector, status="live", latitude=Decimal("45.756967"), longitude=Decimal("126.642464")
+    )
     path = f"/api/v1/lots/{lot.pk}/"
     other = factories.make_member(Company.Role.PROCESSOR)
     for viewer in (None, processor, other):
