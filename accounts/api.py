@@ -103,7 +103,8 @@ class DecisionSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    # Optional here so that a missing reason is the service's `reason_required`, as for a rejection.
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
 class RegisterApi(APIView):

@@ -6,19 +6,21 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, override
 
 from accounts.models import Company, CompanyDocument, User
 from accounts.validators import credit_code_error, normalize_credit_code, normalize_phone, validate_phone
 from core.districts import District
 from core.errors import conflict, forbidden, invalid, not_found
 from core.files import validate_document
+from core.models import AuditEntry
 from core.services import audit_record, notify
 
 
@@ -63,25 +65,27 @@ def _company_snapshot(company: Company) -> dict[str, Any]:
 
 
 def _clean_company_fields(
-    *, name: str, credit_code: str, role: str, district: str, address: str, contact_phone: str
+    *, name: str, credit_code: str, role: str, district: str, address: str, contact_phone: str, prefix: str
 ) -> dict[str, str]:
+    """Normalised company fields, or a 400 naming the field as the request did (`prefix`:
+    "company." in a registration, where the company is nested; "" in a company's own edit)."""
     fields: dict[str, str] = {}
     code = normalize_credit_code(credit_code)
     error = credit_code_error(code)
     if error:
-        raise invalid("invalid_credit_code", error, **{"company.credit_code": error})
+        raise invalid("invalid_credit_code", error, **{f"{prefix}credit_code": error})
     if role not in Company.Role.values:
-        raise invalid("validation_error", _("Unknown role."), **{"company.role": _("Unknown role.")})
+        raise invalid("validation_error", _("Unknown role."), **{f"{prefix}role": _("Unknown role.")})
     if district not in District.values:
-        raise invalid("validation_error", _("Unknown district."), **{"company.district": _("Unknown district.")})
+        raise invalid("validation_error", _("Unknown district."), **{f"{prefix}district": _("Unknown district.")})
     phone = normalize_phone(contact_phone)
     try:
         validate_phone(phone)
     except DjangoValidationError as exc:
-        raise invalid("invalid_phone", exc.messages[0], **{"company.contact_phone": exc.messages[0]}) from None
+        raise invalid("invalid_phone", exc.messages[0], **{f"{prefix}contact_phone": exc.messages[0]}) from None
     for key, value in (("name", name), ("address", address)):
         if not (value or "").strip():
-            raise invalid("validation_error", _("This field is required."), **{f"company.{key}": _("Required.")})
+            raise invalid("validation_error", _("This field is required."), **{f"{prefix}{key}": _("Required.")})
     fields.update(
         name=name.strip(), credit_code=code, role=role, district=district, address=address.strip(), contact_phone=phone
     )
@@ -109,6 +113,7 @@ def user_register(
         district=district,
         address=address,
         contact_phone=contact_phone,
+        prefix="company.",
     )
     if User.objects.filter(username__iexact=username).exists():
         raise conflict("duplicate_username", _("This username is taken."))
@@ -139,6 +144,12 @@ def user_register(
         after={"status": company.status, "role": company.role, "credit_code": company.credit_code},
     )
     return user
+
+
+def _platform_text(message: Any, **params: Any) -> str:
+    """A notification text in the platform's language (zh-Hans), whatever the admin's UI language."""
+    with override(settings.LANGUAGE_CODE):
+        return str(message) % params
 
 
 def _notify_company(company: Company, *, kind: str, title: Any, body: Any) -> None:
@@ -188,7 +199,9 @@ def company_review(*, actor: Any, company_id: int, decision: str, reason: str = 
             company,
             kind="company_rejected",
             title=gettext_lazy("Your company registration was rejected"),
-            body=_("Reason: %(reason)s. Correct your details or documents and submit again.") % {"reason": reason},
+            body=_platform_text(
+                gettext_lazy("Reason: %(reason)s. Correct your details or documents and submit again."), reason=reason
+            ),
         )
     return company
 
@@ -225,14 +238,26 @@ def company_suspend(*, actor: Any, company_id: int, reason: str) -> Company:
         company,
         kind="company_suspended",
         title=gettext_lazy("Your company has been suspended"),
-        body=_("Reason: %(reason)s. Contact the cooperative to resolve it.") % {"reason": reason},
+        body=_platform_text(gettext_lazy("Reason: %(reason)s. Contact the cooperative to resolve it."), reason=reason),
     )
     return company
 
 
+def _status_before_suspension(company: Company) -> str:
+    """The audit log is the record of every decision: its last suspension says where we were."""
+    last = (
+        AuditEntry.objects.filter(target_type="company", target_id=str(company.pk), action="company.suspend")
+        .order_by("-at", "-id")
+        .first()
+    )
+    status = (last.before or {}).get("status") if last is not None else None
+    return status if status == Company.Status.PENDING else Company.Status.VERIFIED
+
+
 @transaction.atomic
 def company_reinstate(*, actor: Any, company_id: int, reason: str) -> Company:
-    """Lift a suspension (suspended → verified)."""
+    """Lift a suspension: back to the status the company had when it was suspended (verified,
+    or pending: a suspension must not be a way around the review)."""
     require_cooperative_admin(actor)
     reason = (reason or "").strip()
     if not reason:
@@ -241,7 +266,7 @@ def company_reinstate(*, actor: Any, company_id: int, reason: str) -> Company:
     if company.status != Company.Status.SUSPENDED:
         raise conflict("bad_transition", _("Only a suspended company can be reinstated."))
     before = _company_snapshot(company)
-    company.status = Company.Status.VERIFIED
+    company.status = _status_before_suspension(company)
     company.status_reason = reason
     company.reviewed_at = timezone.now()
     company.save(update_fields=["status", "status_reason", "reviewed_at"])
@@ -259,7 +284,7 @@ def company_reinstate(*, actor: Any, company_id: int, reason: str) -> Company:
         company,
         kind="company_reinstated",
         title=gettext_lazy("Your company's suspension has been lifted"),
-        body=_("Reason: %(reason)s.") % {"reason": reason},
+        body=_platform_text(gettext_lazy("Reason: %(reason)s."), reason=reason),
     )
     return company
 
@@ -273,7 +298,16 @@ def company_update(*, actor: Any, company_id: int, **changes: str) -> Company:
     _require_member(actor, company)
     if company.status == Company.Status.SUSPENDED:
         raise conflict("company_suspended", _("A suspended company cannot change its details."))
-    identity = {"name", "credit_code"} & {key for key, value in changes.items() if value is not None}
+    # Resending the unchanged name or code (a full form) is not a change of identity.
+    identity = {
+        key
+        for key, value in changes.items()
+        if value is not None
+        and (
+            (key == "name" and value.strip() != company.name)
+            or (key == "credit_code" and normalize_credit_code(value) != company.credit_code)
+        )
+    }
     if identity and company.status not in (Company.Status.PENDING, Company.Status.REJECTED):
         raise conflict("not_editable", _("The name and credit code of a verified company cannot change."))
     fields = _clean_company_fields(
@@ -283,6 +317,7 @@ def company_update(*, actor: Any, company_id: int, **changes: str) -> Company:
         district=changes.get("district") or company.district,
         address=changes.get("address") or company.address,
         contact_phone=changes.get("contact_phone") or company.contact_phone,
+        prefix="",
     )
     if (
         fields["credit_code"] != company.credit_code

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import override
@@ -53,13 +53,15 @@ def notify(
     rows = Notification.objects.bulk_create(
         [Notification(user=user, kind=kind, title=title_text, body=body_text, url=url) for user in users]
     )
-    recipients = [user.email for user in users if user.email]
+    recipients = list(dict.fromkeys(user.email for user in users if user.email))
     if email and recipients:
         link = f"{settings.SITE_URL}{url}" if url else ""
         message = "\n\n".join(part for part in (body_text, link) if part)
+        # One message per recipient: a shared To: line would show every address to everyone.
+        messages = [EmailMessage(title_text, message, None, [recipient]) for recipient in recipients]
 
         def send() -> None:
-            send_mail(title_text, message, None, recipients, fail_silently=True)
+            get_connection(fail_silently=True).send_messages(messages)
 
         transaction.on_commit(send)
     return rows
