@@ -66,7 +66,8 @@ class DocumentSerializer(serializers.ModelSerializer):
         ]
 
     def get_url(self, document: CompanyDocument) -> str:
-        return reverse("api:document-file", args=[document.pk])
+        # The route's slash is optional, so reverse() leaves it off; API.md paths end in one.
+        return reverse("api:document-file", args=[document.pk]).rstrip("/") + "/"
 
 
 class CompanySerializer(serializers.ModelSerializer):
@@ -266,7 +267,17 @@ class DocumentUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     licence_no = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     expires_on = serializers.DateField(required=False, allow_null=True, default=None)
-    categories = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    # Categories by their catalogue `code` (as GET /api/v1/categories/ lists them, without ids).
+    categories = serializers.ListField(child=serializers.SlugField(max_length=40), required=False, default=list)
+
+    def validate_categories(self, codes: list[str]) -> list[int]:
+        from recycling.models import Category
+
+        ids = dict(Category.objects.filter(code__in=codes, active=True).values_list("code", "pk"))
+        unknown = sorted({code for code in codes if code not in ids})
+        if unknown:
+            raise serializers.ValidationError(_("Unknown category: %(codes)s.") % {"codes": ", ".join(unknown)})
+        return list(dict.fromkeys(ids[code] for code in codes))
 
 
 class CompanyDocumentsApi(APIView):
@@ -304,7 +315,10 @@ class DocumentFileApi(APIView):
         document = selectors.document_visible_to(user=request.user, document_id=document_id)
         if document is None:
             raise not_found(_("No such document."))
-        return document_response(document)
+        try:
+            return document_response(document)
+        except FileNotFoundError:
+            raise not_found(_("No such document.")) from None
 
 
 def document_response(document: CompanyDocument) -> FileResponse:
