@@ -265,6 +265,8 @@ class ReviewForm(PageForm):
     def __init__(self, *args, reason_required: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reason"].required = reason_required
+        if not reason_required:
+            self.fields["reason"].label = _("Note (optional)")
 
 
 class AuditFilterForm(PageForm):
@@ -273,7 +275,9 @@ class AuditFilterForm(PageForm):
         required=False,
         max_length=64,
         help_text=_("A prefix such as “company.” matches every company action."),
-        widget=forms.TextInput(attrs={"list": "audit-actions", "autocapitalize": "none"}),
+        widget=forms.TextInput(
+            attrs={"list": "audit-actions", "autocapitalize": "none", "placeholder": _("e.g. company.")}
+        ),
     )
     actor = forms.CharField(
         label=_("Actor (username)"),
