@@ -121,6 +121,7 @@ class Lot(models.Model):
     current_price = models.DecimalField(_("current price"), max_digits=12, decimal_places=2, null=True, blank=True)
     bid_count = models.PositiveIntegerField(_("bids"), default=0)
     seq = models.PositiveIntegerField(_("event number"), default=0)
+    ledger_head = models.CharField(_("ledger head"), max_length=64, blank=True, editable=False)
     winner = models.ForeignKey(
         "accounts.Company",
         verbose_name=_("winner"),

@@ -23,6 +23,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from accounts.models import Company
 from accounts.services import require_cooperative_admin, require_verified_company
+from auctions.events import append_event
 from core.districts import District
 from core.errors import conflict, invalid, not_found
 from core.files import JPEG, PNG, sniff
@@ -214,7 +215,8 @@ def lot_create(*, actor: Any, **terms: Any) -> Lot:
     _apply_terms(lot, values)
     lot.save()
     lot.code = f"HRB-{timezone.localtime(lot.created_at).year}-{lot.pk:06d}"
-    lot.save(update_fields=["code"])
+    append_event(lot, "listed", {"status": lot.status, "code": lot.code, "category": lot.category.code})
+    lot.save(update_fields=["code", "seq", "ledger_head"])
     audit_record(
         actor=actor,
         action="lot.create",
@@ -312,7 +314,9 @@ def lot_review(*, actor: Any, lot_id: int, decision: str, reason: str = "") -> L
     else:
         lot.status = Lot.Status.REJECTED
     lot.review_reason = reason
-    lot.save(update_fields=["status", "review_reason", "published_at", "updated_at"])
+    if decision == "approve":
+        append_event(lot, "approved", {"status": lot.status})
+    lot.save(update_fields=["status", "review_reason", "published_at", "seq", "ledger_head", "updated_at"])
     audit_record(
         actor=actor,
         action=f"lot.{decision}",
@@ -364,7 +368,8 @@ def lot_withdraw(*, actor: Any, lot_id: int, reason: str) -> Lot:
     lot.status = Lot.Status.WITHDRAWN
     lot.review_reason = reason
     lot.closed_at = timezone.now()
-    lot.save(update_fields=["status", "review_reason", "closed_at", "updated_at"])
+    append_event(lot, "status", {"status": lot.status, "reason": reason})
+    lot.save(update_fields=["status", "review_reason", "closed_at", "seq", "ledger_head", "updated_at"])
     audit_record(
         actor=actor,
         action="lot.withdraw",

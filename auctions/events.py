@@ -1,0 +1,96 @@
+"""The lot event log: append (under the lot's lock), render for watchers, broadcast after commit."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from auctions.models import GENESIS_HASH, LotEvent
+
+log = logging.getLogger(__name__)
+
+
+def group_name(lot_id: int) -> str:
+    return f"lot.{lot_id}"
+
+
+def bidder_alias(number: int | None) -> str | None:
+    if number is None:
+        return None
+    return _("Bidder %(n)d") % {"n": number}
+
+
+def append_event(lot: Any, type: str, payload: dict[str, Any], *, at=None) -> LotEvent:
+    """Append one event to `lot`'s chain. The caller holds the lot's row lock and saves the
+    lot's `seq` and `ledger_head` with its own changes; the broadcast follows the commit."""
+    lot.seq += 1
+    event = LotEvent(
+        lot_id=lot.pk,
+        seq=lot.seq,
+        type=type,
+        at=at or timezone.now(),
+        payload=payload,
+        prev_hash=lot.ledger_head or GENESIS_HASH,
+    )
+    event.hash = event.compute_hash()
+    event.save(force_insert=True)
+    lot.ledger_head = event.hash
+    message = public_event(event, sealed=lot.format == "sealed", closed=lot.status in ("awarded", "unsold"))
+    transaction.on_commit(lambda: broadcast(lot.pk, message))
+    return event
+
+
+def public_event(event: LotEvent, *, sealed: bool, closed: bool) -> dict[str, Any]:
+    """An event as a watcher sees it (shared/API.md, Live updates). A sealed lot shows no
+    amounts before it closes."""
+    payload = event.payload
+    if event.type == LotEvent.Type.BID:
+        hide = sealed and not closed
+        return {
+            "type": "bid",
+            "seq": event.seq,
+            "amount": None if hide else payload["amount"],
+            "bidder": bidder_alias(payload.get("bidder_no")),
+            "proxy": payload.get("proxy", False),
+            "current_price": None if hide else payload.get("current_price"),
+            "bid_count": payload.get("bid_count"),
+            "ends_at": payload.get("ends_at"),
+            "at": event.at.isoformat(),
+        }
+    if event.type == LotEvent.Type.CLOSED:
+        return {
+            "type": "closed",
+            "seq": event.seq,
+            "status": payload["status"],
+            "final_price": payload.get("final_price"),
+            "winner": bidder_alias(payload.get("winner_no")),
+            "at": event.at.isoformat(),
+        }
+    # Everything else (listed, approved, opened, extended, withdrawn…) is a "status" frame,
+    # so a client that knows only the API.md types still sees every seq.
+    message = {
+        "type": "status",
+        "seq": event.seq,
+        "status": payload.get("status"),
+        "event": event.type,
+        "at": event.at.isoformat(),
+    }
+    if "ends_at" in payload:
+        message["ends_at"] = payload["ends_at"]
+    return message
+
+
+def broadcast(lot_id: int, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group_name(lot_id), {"type": "lot.event", "event": message})
+    except Exception:  # a lost broadcast is repaired by the client's resync; never fail the bid
+        log.exception("broadcast of lot %s seq %s failed", lot_id, message.get("seq"))

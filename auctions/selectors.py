@@ -1,0 +1,89 @@
+"""Reads of the auction: the ledger and its verification, bid history, watcher snapshots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from auctions.events import bidder_alias, public_event
+from auctions.models import GENESIS_HASH, Bid, LotEvent
+from recycling.models import Lot
+
+
+@dataclass
+class LedgerProblem:
+    lot_id: int
+    seq: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"lot {self.lot_id} event {self.seq}: {self.problem}"
+
+
+def ledger_verify(*, lot_id: int | None = None) -> list[LedgerProblem]:
+    """Walk each lot's chain: seq 1..N without gaps, every prev_hash the previous hash, every
+    hash recomputed from the stored content, and the lot's head the last hash. An edited,
+    inserted, deleted or reordered row breaks one of these."""
+    lots = Lot.objects.all() if lot_id is None else Lot.objects.filter(pk=lot_id)
+    problems: list[LedgerProblem] = []
+    for lot in lots.only("pk", "seq", "ledger_head").order_by("pk").iterator():
+        expected_prev = GENESIS_HASH
+        expected_seq = 1
+        for event in LotEvent.objects.filter(lot_id=lot.pk).order_by("seq", "id").iterator():
+            if event.seq != expected_seq:
+                problems.append(LedgerProblem(lot.pk, event.seq, f"expected event {expected_seq} (a row is missing)"))
+                break
+            if event.prev_hash != expected_prev:
+                problems.append(
+                    LedgerProblem(lot.pk, event.seq, "previous hash does not match (reordered or inserted)")
+                )
+                break
+            if event.compute_hash() != event.hash:
+                problems.append(LedgerProblem(lot.pk, event.seq, "content does not match its hash (edited)"))
+                break
+            expected_prev, expected_seq = event.hash, expected_seq + 1
+        else:
+            if expected_seq - 1 != lot.seq:
+                problems.append(
+                    LedgerProblem(
+                        lot.pk, expected_seq, f"the lot counts {lot.seq} events, the log ends at {expected_seq - 1}"
+                    )
+                )
+            elif lot.seq and lot.ledger_head != expected_prev:
+                problems.append(LedgerProblem(lot.pk, lot.seq, "the lot's ledger head is not the last hash"))
+    return problems
+
+
+def events_after(*, lot: Lot, after_seq: int, limit: int = 500) -> list[dict[str, Any]]:
+    """Public frames of the events after `after_seq`, in order (the resync replay)."""
+    closed = lot.status in (Lot.Status.AWARDED, Lot.Status.UNSOLD)
+    sealed = lot.format == Lot.Format.SEALED
+    rows = LotEvent.objects.filter(lot_id=lot.pk, seq__gt=after_seq).order_by("seq")[:limit]
+    return [public_event(event, sealed=sealed, closed=closed) for event in rows]
+
+
+def bid_history(*, lot: Lot, viewer: Any = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """Bids newest first with the bidder's alias; a sealed lot shows no amounts until it closes;
+    cooperative admins also see the company."""
+    hide = lot.format == Lot.Format.SEALED and lot.status not in (Lot.Status.AWARDED, Lot.Status.UNSOLD)
+    admin = bool(viewer and viewer.is_authenticated and viewer.is_cooperative_admin)
+    qs: QuerySet[Bid] = Bid.objects.filter(lot=lot).order_by("-seq")
+    if admin:
+        qs = qs.select_related("bidder")
+    if limit:
+        qs = qs[:limit]
+    out = []
+    for bid in qs:
+        row = {
+            "seq": bid.seq,
+            "amount": None if hide else f"{bid.amount:.2f}",
+            "bidder": bidder_alias(bid.bidder_no),
+            "proxy": bid.is_proxy,
+            "created_at": bid.created_at,
+        }
+        if admin:
+            row["company"] = {"id": bid.bidder_id, "name": bid.bidder.name}
+        out.append(row)
+    return out

@@ -1,0 +1,403 @@
+"""The auction engine: bid_place, lot_open, lot_close. Each runs in one transaction with the
+lot's row locked first (recycling.services.lock_lot); broadcasts and e-mails follow the commit.
+
+Rules (shared/API.md, Bids):
+- English: a bid is ≥ current price + increment (≥ start price for the first) and lies on the
+  grid start price + k × increment. Proxy bidding works like eBay's: the visible price is one
+  increment over the second-highest maximum, capped at the highest maximum; of two equal
+  maxima the earlier stands.
+- Sealed: each bidder may raise its own bid until the end; amounts stay hidden until close;
+  the highest bid wins at its own price (earlier of equal).
+- Soft close (English): a bid in the last `soft_close_seconds` moves the end to now +
+  soft_close_seconds, never past the scheduled end + max_extension_seconds.
+- Close: highest bid ≥ reserve and at least `min_bidders` distinct bidders → awarded.
+
+Default increment ladder (when a lot sets no `bid_increment`), by the current unit price:
+below ¥1,000 → ¥10; below ¥5,000 → ¥50; below ¥20,000 → ¥100; below ¥50,000 → ¥200;
+from ¥50,000 → ¥500.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Company, CompanyDocument
+from accounts.services import require_verified_company
+from auctions.events import append_event
+from auctions.models import Bid, Bidder, LotEvent
+from core.errors import DomainError, conflict, forbidden, invalid
+from core.services import notify
+from recycling.models import Lot
+from recycling.services import lock_lot
+
+CENT = Decimal("0.01")
+INCREMENT_LADDER: tuple[tuple[Decimal | None, Decimal], ...] = (
+    (Decimal("1000"), Decimal("10")),
+    (Decimal("5000"), Decimal("50")),
+    (Decimal("20000"), Decimal("100")),
+    (Decimal("50000"), Decimal("200")),
+    (None, Decimal("500")),
+)
+
+
+def increment_for(lot: Lot, price: Decimal | None = None) -> Decimal:
+    if lot.bid_increment:
+        return lot.bid_increment
+    price = price if price is not None else (lot.current_price or lot.start_price)
+    for below, step in INCREMENT_LADDER:
+        if below is None or price < below:
+            return step
+    return INCREMENT_LADDER[-1][1]
+
+
+def minimum_next_bid(lot: Lot) -> Decimal:
+    if lot.format == Lot.Format.SEALED or lot.current_price is None:
+        return lot.start_price
+    return lot.current_price + increment_for(lot)
+
+
+@dataclass
+class BidResult:
+    bid: Bid
+    lot: Lot
+    leading: bool
+
+
+def _money(value: Any, field: str) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise invalid(
+            "invalid_amount", _("The amount must be a number like 2350.00."), **{field: _("Not a number.")}
+        ) from None
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT) or amount >= Decimal("1e10"):
+        raise invalid(
+            "invalid_amount",
+            _("The amount must be positive, in yuan with at most two decimals."),
+            **{field: _("Invalid amount.")},
+        )
+    return amount.quantize(CENT)
+
+
+def _require_licence(company: Company, lot: Lot, *, at: dt.date) -> None:
+    """Licence-required categories go only to processors whose unexpired licence covers them."""
+    category = lot.category
+    if not category.licence_required:
+        return
+    covered = [category.pk] + ([category.parent_id] if category.parent_id else [])
+    has = (
+        CompanyDocument.objects.filter(
+            company=company,
+            kind=CompanyDocument.Kind.PROCESSING_LICENCE,
+            categories__in=covered,
+        )
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=at))
+        .exists()
+    )
+    if not has:
+        raise forbidden(
+            "licence_required",
+            _("Bidding on %(category)s needs a valid processing licence that covers it.")
+            % {"category": category.parent.name if category.parent_id else category.name},
+        )
+
+
+def _bidder(lot: Lot, company: Company) -> Bidder:
+    bidder = Bidder.objects.filter(lot=lot, company=company).first()
+    if bidder is None:
+        number = Bidder.objects.filter(lot=lot).count() + 1
+        bidder = Bidder.objects.create(lot=lot, company=company, number=number)
+    return bidder
+
+
+def _record_bid(
+    lot: Lot,
+    bidder: Bidder,
+    amount: Decimal,
+    *,
+    by: Any,
+    proxy: bool,
+    now: dt.datetime,
+    ranked_at: dt.datetime | None = None,
+) -> Bid:
+    lot.bid_count += 1
+    if lot.format == Lot.Format.ENGLISH:
+        lot.current_price = amount
+    payload = {
+        "amount": f"{amount:.2f}",
+        "bidder_no": bidder.number,
+        "company": bidder.company_id,
+        "proxy": proxy,
+        "current_price": None if lot.current_price is None else f"{lot.current_price:.2f}",
+        "bid_count": lot.bid_count,
+        "ends_at": timezone.localtime(lot.ends_at).isoformat(),
+    }
+    event = append_event(lot, LotEvent.Type.BID, payload, at=now)
+    return Bid.objects.create(
+        lot=lot,
+        bidder_id=bidder.company_id,
+        bidder_no=bidder.number,
+        placed_by=None if proxy else by,
+        amount=amount,
+        max_amount=bidder.max_amount,
+        is_proxy=proxy,
+        seq=event.seq,
+        ranked_at=ranked_at or now,
+        created_at=now,
+    )
+
+
+def _leader(lot: Lot) -> Bid | None:
+    """The standing bid: highest amount, earlier of equal."""
+    return Bid.objects.filter(lot=lot).order_by("-amount", "ranked_at", "seq").first()
+
+
+def bid_place(*, actor: Any, lot_id: int, amount: Any, max_amount: Any = None) -> BidResult:
+    """Place a bid (and optionally a proxy ceiling) for the actor's company."""
+    company = require_verified_company(actor, role=Company.Role.PROCESSOR)
+    amount = _money(amount, "amount")
+    ceiling = _money(max_amount, "max_amount") if max_amount not in (None, "") else None
+    if ceiling is not None and ceiling < amount:
+        raise invalid("invalid_amount", _("The maximum cannot be below the bid."), max_amount=_("Below the bid."))
+    with transaction.atomic():
+        lot = lock_lot(lot_id)
+        now = timezone.now()
+        if lot.status not in Lot.PUBLISHED:
+            raise DomainError("not_found", _("No such lot."), status=404)
+        if lot.seller_id == company.pk:
+            raise conflict("own_lot", _("You cannot bid on your own lot."))
+        if lot.status != Lot.Status.LIVE or now >= lot.ends_at or now < lot.starts_at:
+            raise conflict("auction_not_live", _("This auction is not open for bids."))
+        _require_licence(company, lot, at=timezone.localdate(now))
+        if lot.format == Lot.Format.SEALED:
+            result = _sealed_bid(lot, company, amount, by=actor, now=now)
+        else:
+            result = _english_bid(lot, company, amount, ceiling, by=actor, now=now)
+        lot.save(update_fields=["current_price", "bid_count", "seq", "ledger_head", "ends_at", "updated_at"])
+    return result
+
+
+def _sealed_bid(lot: Lot, company: Company, amount: Decimal, *, by: Any, now: dt.datetime) -> BidResult:
+    if amount < lot.start_price:
+        raise conflict("bid_too_low", _("The minimum bid is ¥%(min)s.") % {"min": f"{lot.start_price:.2f}"})
+    bidder = _bidder(lot, company)
+    own = Bid.objects.filter(lot=lot, bidder=company).order_by("-amount").first()
+    if own is not None and amount <= own.amount:
+        raise conflict(
+            "bid_too_low",
+            _("A new sealed bid must be above your own ¥%(own)s.") % {"own": f"{own.amount:.2f}"},
+        )
+    bid = _record_bid(lot, bidder, amount, by=by, proxy=False, now=now)
+    return BidResult(bid=bid, lot=lot, leading=True)
+
+
+def _english_bid(
+    lot: Lot, company: Company, amount: Decimal, ceiling: Decimal | None, *, by: Any, now: dt.datetime
+) -> BidResult:
+    minimum = minimum_next_bid(lot)
+    if amount < minimum:
+        raise conflict("bid_too_low", _("The minimum bid is ¥%(min)s.") % {"min": f"{minimum:.2f}"})
+    step = increment_for(lot)
+    if (amount - lot.start_price) % step != 0:
+        raise invalid(
+            "invalid_amount",
+            _("Bids go up in steps of ¥%(step)s from the start price ¥%(start)s.")
+            % {"step": f"{step:.2f}", "start": f"{lot.start_price:.2f}"},
+            amount=_("Not on the bid grid."),
+        )
+    leader = _leader(lot)
+    bidder = _bidder(lot, company)
+    if ceiling is not None and ceiling > amount and (bidder.max_amount is None or ceiling > bidder.max_amount):
+        bidder.max_amount, bidder.max_set_at = ceiling, now
+        bidder.save(update_fields=["max_amount", "max_set_at"])
+    bid = _record_bid(lot, bidder, amount, by=by, proxy=False, now=now, ranked_at=now)
+    if leader is None or leader.bidder_id == company.pk:
+        _soft_close(lot, now)
+        return BidResult(bid=bid, lot=lot, leading=True)
+
+    rival = Bidder.objects.get(lot=lot, company_id=leader.bidder_id)
+    rival_max = max(leader.amount, rival.max_amount or leader.amount)
+    mine_max = max(amount, bidder.max_amount or amount)
+    if mine_max > rival_max:
+        # The newcomer leads at one increment over the rival's ceiling, capped at its own.
+        if rival_max > amount:
+            _record_bid(lot, rival, rival_max, by=None, proxy=True, now=now, ranked_at=rival.max_set_at)
+        target = min(mine_max, _grid_up(lot, rival_max + increment_for(lot, rival_max)))
+        if target > lot.current_price:
+            bid = _record_bid(lot, bidder, target, by=by, proxy=True, now=now, ranked_at=bidder.max_set_at)
+        leading = True
+    else:
+        # The standing proxy answers one increment over the newcomer's ceiling, capped at its
+        # own; an equal ceiling set earlier stands (it ranks by when it was set).
+        if mine_max > amount:
+            _record_bid(lot, bidder, mine_max, by=by, proxy=True, now=now, ranked_at=bidder.max_set_at)
+        answer = min(rival_max, _grid_up(lot, mine_max + increment_for(lot, mine_max)))
+        _record_bid(lot, rival, answer, by=None, proxy=True, now=now, ranked_at=rival.max_set_at)
+        leading = False
+    _soft_close(lot, now)
+    return BidResult(bid=bid, lot=lot, leading=leading)
+
+
+def _grid_up(lot: Lot, price: Decimal) -> Decimal:
+    """The smallest price on the lot's bid grid at or above `price`."""
+    step = increment_for(lot, price)
+    offset = (price - lot.start_price) % step
+    return price if offset == 0 else price - offset + step
+
+
+def _soft_close(lot: Lot, now: dt.datetime) -> None:
+    if lot.soft_close_seconds == 0:
+        return
+    window = dt.timedelta(seconds=lot.soft_close_seconds)
+    if lot.ends_at - now >= window:
+        return
+    cap = lot.scheduled_end + dt.timedelta(seconds=lot.max_extension_seconds)
+    new_end = min(now + window, cap)
+    if new_end > lot.ends_at:
+        lot.ends_at = new_end
+        append_event(
+            lot,
+            LotEvent.Type.EXTENDED,
+            {"status": lot.status, "ends_at": timezone.localtime(new_end).isoformat()},
+            at=now,
+        )
+
+
+# --- Opening and closing --------------------------------------------------------------
+
+
+def lot_open(*, lot_id: int, now: dt.datetime | None = None) -> Lot | None:
+    """scheduled → live once `starts_at` has come; None when there is nothing to do."""
+    with transaction.atomic():
+        lot = lock_lot(lot_id)
+        now = now or timezone.now()
+        if lot.status != Lot.Status.SCHEDULED or lot.starts_at > now:
+            return None
+        lot.status = Lot.Status.LIVE
+        append_event(lot, LotEvent.Type.OPENED, {"status": lot.status}, at=now)
+        lot.save(update_fields=["status", "seq", "ledger_head", "updated_at"])
+        return lot
+
+
+def lot_close(*, lot_id: int, now: dt.datetime | None = None) -> Lot | None:
+    """live → awarded | unsold at `ends_at`, exactly once: under the lot's lock the status is
+    checked again, so a second clock (or a retry after a crash) finds nothing to do."""
+    with transaction.atomic():
+        lot = lock_lot(lot_id)
+        now = now or timezone.now()
+        if lot.status != Lot.Status.LIVE or lot.ends_at > now:
+            return None
+        top = _leader(lot)
+        bidders = Bid.objects.filter(lot=lot).values("bidder_id").distinct().count()
+        reserve_ok = top is not None and (lot.reserve_price is None or top.amount >= lot.reserve_price)
+        if top is not None and reserve_ok and bidders >= lot.min_bidders:
+            lot.status = Lot.Status.AWARDED
+            lot.winner_id = top.bidder_id
+            lot.final_price = top.amount
+            lot.current_price = top.amount
+        else:
+            lot.status = Lot.Status.UNSOLD
+            if lot.format == Lot.Format.SEALED and top is not None:
+                lot.current_price = top.amount
+        lot.closed_at = now
+        append_event(
+            lot,
+            LotEvent.Type.CLOSED,
+            {
+                "status": lot.status,
+                "final_price": None if lot.final_price is None else f"{lot.final_price:.2f}",
+                "winner_no": top.bidder_no if lot.status == Lot.Status.AWARDED else None,
+                "winner": lot.winner_id,
+                "bidders": bidders,
+                "reason": "" if lot.status == Lot.Status.AWARDED else _unsold_reason(top, reserve_ok, bidders, lot),
+            },
+            at=now,
+        )
+        lot.save(
+            update_fields=[
+                "status",
+                "winner",
+                "final_price",
+                "current_price",
+                "closed_at",
+                "seq",
+                "ledger_head",
+                "updated_at",
+            ]
+        )
+        _notify_close(lot)
+        return lot
+
+
+def _unsold_reason(top: Bid | None, reserve_ok: bool, bidders: int, lot: Lot) -> str:
+    if top is None:
+        return "no_bids"
+    if not reserve_ok:
+        return "reserve_not_met"
+    return "min_bidders_not_met"
+
+
+def _notify_close(lot: Lot) -> None:
+    from accounts.models import User
+
+    url = reverse("recycling:lot_detail", args=[lot.pk])
+    seller_users = User.objects.filter(company_id=lot.seller_id)
+    if lot.status == Lot.Status.AWARDED:
+        notify(
+            users=seller_users,
+            kind="lot_awarded",
+            title=_("Your lot %(code)s was sold at ¥%(price)s") % {"code": lot.code, "price": f"{lot.final_price:.2f}"},
+            url=url,
+        )
+        notify(
+            users=User.objects.filter(company_id=lot.winner_id),
+            kind="auction_won",
+            title=_("You won %(code)s at ¥%(price)s") % {"code": lot.code, "price": f"{lot.final_price:.2f}"},
+            body=_("Arrange payment and pickup from the lot page."),
+            url=url,
+        )
+        losers = Bid.objects.filter(lot=lot).exclude(bidder_id=lot.winner_id).values("bidder_id")
+        notify(
+            users=User.objects.filter(company_id__in=losers),
+            kind="auction_lost",
+            title=_("Auction %(code)s closed; another bidder won") % {"code": lot.code},
+            url=url,
+        )
+    else:
+        notify(
+            users=seller_users,
+            kind="lot_unsold",
+            title=_("Your lot %(code)s closed unsold") % {"code": lot.code},
+            url=url,
+        )
+        bidders = Bid.objects.filter(lot=lot).values("bidder_id")
+        notify(
+            users=User.objects.filter(company_id__in=bidders),
+            kind="auction_lost",
+            title=_("Auction %(code)s closed without a sale") % {"code": lot.code},
+            url=url,
+        )
+
+
+def due_lot_ids(*, now: dt.datetime, limit: int = 100) -> tuple[list[int], list[int]]:
+    """Lots to open and to close now (the clock's work list)."""
+    to_open = list(
+        Lot.objects.filter(status=Lot.Status.SCHEDULED, starts_at__lte=now)
+        .order_by("starts_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    to_close = list(
+        Lot.objects.filter(status=Lot.Status.LIVE, ends_at__lte=now)
+        .order_by("ends_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return to_open, to_close
