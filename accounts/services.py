@@ -23,6 +23,8 @@ from core.files import validate_document
 from core.models import AuditEntry
 from core.services import audit_record, notify
 
+RESERVED_USERNAMES = frozenset({"system"})
+
 
 def require_cooperative_admin(user: Any) -> None:
     if not (user and user.is_authenticated and user.is_cooperative_admin):
@@ -115,7 +117,8 @@ def user_register(
         contact_phone=contact_phone,
         prefix="company.",
     )
-    if User.objects.filter(username__iexact=username).exists():
+    # "system" is how the audit log names the platform itself; no person may appear as it.
+    if username.lower() in RESERVED_USERNAMES or User.objects.filter(username__iexact=username).exists():
         raise conflict("duplicate_username", _("This username is taken."))
     if Company.objects.filter(credit_code=company_fields["credit_code"]).exists():
         raise conflict("duplicate_company", _("A company with this credit code is already registered."))

@@ -107,6 +107,15 @@ def test_duplicate_username_is_a_conflict(api, username):
     assert _state() == before
 
 
+@pytest.mark.parametrize("username", ["system", "System"])
+def test_the_audit_logs_system_actor_is_not_a_username(api, username):
+    response = api.post(REGISTER_URL, register_payload(username=username), format="json")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "duplicate_username"
+    assert _state() == (0, 0, 0, 0)
+
+
 @pytest.mark.parametrize("password", ["123", "12345678901", "password", "hrb_steel1"])
 def test_weak_password_is_refused(api, password):
     before = _state()
