@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.generics import ListAPIView
@@ -98,11 +98,14 @@ class MeSerializer(serializers.Serializer):
     is_cooperative_admin = serializers.BooleanField()
 
 
+# Component names say whose decision it is: other apps have decisions and reasons of their own.
+@extend_schema_serializer(component_name="CompanyDecision")
 class DecisionSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["approve", "reject"])
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
+@extend_schema_serializer(component_name="CompanyReason")
 class ReasonSerializer(serializers.Serializer):
     # Optional here so that a missing reason is the service's `reason_required`, as for a rejection.
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")

@@ -113,9 +113,7 @@ def test_reject_needs_a_reason(client_for, coop_admin, django_capture_on_commit_
         assert _state(company) == before
 
 
-def test_reject_with_a_reason_shows_it_to_the_company(
-    client_for, coop_admin, django_capture_on_commit_callbacks
-):
+def test_reject_with_a_reason_shows_it_to_the_company(client_for, coop_admin, django_capture_on_commit_callbacks):
     company, members = _company_with_members(Company.Status.PENDING)
 
     with django_capture_on_commit_callbacks(execute=True):
