@@ -22,6 +22,9 @@ BASE_DIR = Path(settings.BASE_DIR)
 # this file with DATABASE_URL and REDIS_URL set) into a case that states its own.
 _CONFIG_PREFIXES = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS")
 _CONFIG_PREFIXES += ("SITE_URL", "STRIPE_", "EMAIL_", "SECURE_", "MEDIA_ROOT", "STATIC_ROOT", "THROTTLE_")
+# Set by the browser tests for their own process (Playwright's loop beside the ORM); a
+# deployment never has it, and `check --deploy` rightly refuses it.
+_CONFIG_PREFIXES += ("DJANGO_ALLOW_ASYNC_UNSAFE",)
 
 _PRINT_SETTINGS = """
 import json
