@@ -45,8 +45,16 @@ def validate_document(upload, *, field: str = "file", allowed: tuple[str, ...] =
         try:
             with Image.open(io.BytesIO(upload.read())) as image:
                 image.verify()
+        except Image.DecompressionBombError as exc:
+            # A few kilobytes can declare gigapixels; anything that decodes it later would choke.
+            raise invalid(
+                "file_too_large",
+                _("The image has too many pixels (at most %(mp)d megapixels).")
+                % {"mp": (Image.MAX_IMAGE_PIXELS or 0) * 2 // 1_000_000},
+                **{field: _("Image too large.")},
+            ) from exc
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise invalid("unsupported_file_type", _("The image is damaged."), **{field: str(exc)}) from exc
+            raise invalid("unsupported_file_type", _("The image is damaged."), **{field: _("Damaged image.")}) from exc
         finally:
             upload.seek(0)
     elif b"%%EOF" not in _tail(upload):

@@ -14,7 +14,7 @@ from accounts.models import Company, CompanyDocument
 from core.models import AuditEntry
 from recycling.models import Category
 from tests import factories
-from tests.accounts.uploads import image_bytes, pdf_bytes, upload
+from tests.accounts.uploads import image_bytes, pdf_bytes, png_declaring, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -395,3 +395,17 @@ def test_list_documents(client_for, processor, stored_pdf, coop_admin):
 
 def test_catalogue_rows_exist():
     assert Category.objects.filter(code__in=["battery-lead-acid", "steel"]).count() == 2
+
+
+def test_an_image_declaring_gigapixels_is_refused(client_for, collector):
+    before = _state()
+
+    response = client_for(collector).post(
+        _url(collector.company),
+        {"kind": "business_licence", "file": upload("bomb.png", png_declaring(30000, 30000))},
+        format="multipart",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "file_too_large"
+    assert _state() == before
