@@ -87,3 +87,27 @@ def bid_history(*, lot: Lot, viewer: Any = None, limit: int | None = None) -> li
             row["company"] = {"id": bid.bidder_id, "name": bid.bidder.name}
         out.append(row)
     return out
+
+
+def ledger(*, lot: Lot, viewer: Any = None) -> list[dict[str, Any]]:
+    """The chain as stored (payloads name bidders by alias number only, so anyone can verify
+    it). For a sealed lot that is still open, bid payloads are withheld from everyone but
+    cooperative admins (their hashes stay, so the chain still links)."""
+    admin = bool(viewer and viewer.is_authenticated and viewer.is_cooperative_admin)
+    hide = lot.format == Lot.Format.SEALED and lot.status not in (Lot.Status.AWARDED, Lot.Status.UNSOLD) and not admin
+    rows = []
+    for event in LotEvent.objects.filter(lot_id=lot.pk).order_by("seq"):
+        payload = dict(event.payload)
+        if hide and event.type == LotEvent.Type.BID:
+            payload = {"withheld": True}
+        rows.append(
+            {
+                "seq": event.seq,
+                "type": event.type,
+                "at": event.at.isoformat(),
+                "payload": payload,
+                "prev_hash": event.prev_hash,
+                "hash": event.hash,
+            }
+        )
+    return rows

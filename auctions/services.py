@@ -135,7 +135,6 @@ def _record_bid(
     payload = {
         "amount": f"{amount:.2f}",
         "bidder_no": bidder.number,
-        "company": bidder.company_id,
         "proxy": proxy,
         "current_price": None if lot.current_price is None else f"{lot.current_price:.2f}",
         "bid_count": lot.bid_count,
@@ -316,7 +315,6 @@ def lot_close(*, lot_id: int, now: dt.datetime | None = None) -> Lot | None:
                 "status": lot.status,
                 "final_price": None if lot.final_price is None else f"{lot.final_price:.2f}",
                 "winner_no": top.bidder_no if lot.status == Lot.Status.AWARDED else None,
-                "winner": lot.winner_id,
                 "bidders": bidders,
                 "reason": "" if lot.status == Lot.Status.AWARDED else _unsold_reason(top, reserve_ok, bidders, lot),
             },

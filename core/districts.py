@@ -1,4 +1,6 @@
-"""Harbin's nine districts (English msgids; zh-Hans names such as 道里区 come from the catalogue), two county-level cities and seven counties (哈尔滨市辖区、县、县级市)."""
+"""Harbin's nine districts, two county-level cities and seven counties (哈尔滨市辖区、县、县级市).
+
+English msgids; the zh-Hans names (道里区 …) come from the translation catalogue."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

@@ -302,12 +302,12 @@ class LotDetailApi(APIView):
         return _lot_response(request, lot_id)
 
 
-class DecisionSerializer(serializers.Serializer):
+class LotDecisionSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["approve", "reject"])
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
-class ReasonSerializer(serializers.Serializer):
+class LotReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
@@ -319,20 +319,20 @@ class LotSubmitApi(APIView):
 
 
 class LotReviewApi(APIView):
-    @extend_schema(request=DecisionSerializer, responses=LotSerializer, summary="Approve or reject (cooperative)")
+    @extend_schema(request=LotDecisionSerializer, responses=LotSerializer, summary="Approve or reject (cooperative)")
     def post(self, request, lot_id: int):
         require_cooperative_admin(request.user)
-        data = DecisionSerializer(data=request.data)
+        data = LotDecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.lot_review(actor=request.user, lot_id=lot_id, **data.validated_data)
         return _lot_response(request, lot_id)
 
 
 class LotWithdrawApi(APIView):
-    @extend_schema(request=ReasonSerializer, responses=LotSerializer, summary="Withdraw a lot (cooperative)")
+    @extend_schema(request=LotReasonSerializer, responses=LotSerializer, summary="Withdraw a lot (cooperative)")
     def post(self, request, lot_id: int):
         require_cooperative_admin(request.user)
-        data = ReasonSerializer(data=request.data)
+        data = LotReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.lot_withdraw(actor=request.user, lot_id=lot_id, **data.validated_data)
         return _lot_response(request, lot_id)

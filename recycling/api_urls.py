@@ -4,6 +4,7 @@ from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
+from auctions import api as auctions_api
 from core import api as core_api
 from core.views import api_not_found
 from recycling import api as recycling_api
@@ -44,6 +45,8 @@ urlpatterns = [
     route(
         r"lots/(?P<lot_id>\d+)/photos/(?P<photo_id>\d+)", recycling_api.LotPhotoDetailApi.as_view(), "lot-photo-detail"
     ),
+    route(r"lots/(?P<lot_id>\d+)/bids", auctions_api.LotBidsApi.as_view(), "lot-bids"),
+    route(r"lots/(?P<lot_id>\d+)/ledger", auctions_api.LedgerApi.as_view(), "lot-ledger"),
     route("wanted", recycling_api.WantedListApi.as_view(), "wanted-list"),
     route(r"wanted/(?P<wanted_id>\d+)/close", recycling_api.WantedCloseApi.as_view(), "wanted-close"),
     route("market/prices", recycling_api.MarketPricesApi.as_view(), "market-prices"),

@@ -213,6 +213,7 @@ REST_FRAMEWORK = {
         "user": env_str("THROTTLE_USER", "1200/min"),
         "auth": env_str("THROTTLE_AUTH", "20/min"),
         "register": env_str("THROTTLE_REGISTER", "20/hour"),
+        "bids": env_str("THROTTLE_BIDS", "60/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -226,6 +227,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CompanyRoleEnum": "accounts.models.Company.Role",
         "CompanyStatusEnum": "accounts.models.Company.Status",
+        "DistrictEnum": "core.districts.District",
+        "LotStatusEnum": "recycling.models.Lot.Status",
+        "UnitEnum": "recycling.models.Unit",
     },
 }
 

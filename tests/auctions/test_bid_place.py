@@ -1,0 +1,261 @@
+"""bid_place: English rules, proxy vectors, sealed bids, soft close; failures change nothing."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Company, CompanyDocument
+from auctions import services
+from auctions.models import Bid, LotEvent
+from core.errors import DomainError
+from recycling.models import Category, Lot
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+def _place(user, lot, amount, max_amount=None):
+    return services.bid_place(actor=user, lot_id=lot.pk, amount=amount, max_amount=max_amount)
+
+
+def _visible(lot):
+    return [(b.bidder_no, str(b.amount), b.is_proxy) for b in Bid.objects.filter(lot=lot).order_by("seq")]
+
+
+def _state(lot):
+    lot.refresh_from_db()
+    return (lot.current_price, lot.bid_count, lot.seq, lot.ends_at, Bid.objects.filter(lot=lot).count())
+
+
+def _refused(user, lot, amount, code, max_amount=None):
+    before = _state(lot)
+    with pytest.raises(DomainError) as info:
+        _place(user, lot, amount, max_amount)
+    assert info.value.code == code
+    assert _state(lot) == before
+    return info.value
+
+
+def test_first_bid_at_start_price_then_increments(live_lot, bidders):
+    lot = live_lot()
+    a, b = bidders(2)
+    _place(a, lot, "2300.00")
+    _place(b, lot, "2350.00")
+    lot.refresh_from_db()
+    assert (lot.current_price, lot.bid_count) == (D("2350.00"), 2)
+    assert _visible(lot) == [(1, "2300.00", False), (2, "2350.00", False)]
+    assert list(LotEvent.objects.filter(lot=lot).values_list("type", flat=True)) == [
+        "listed",
+        "approved",
+        "bid",
+        "bid",
+    ]
+    assert list(Bid.objects.filter(lot=lot).order_by("seq").values_list("seq", flat=True)) == [3, 4]
+
+
+def test_too_low_names_the_minimum(live_lot, bidders):
+    lot = live_lot()
+    a, b = bidders(2)
+    _refused(a, lot, "2250.00", "bid_too_low")
+    _place(a, lot, "2300.00")
+    error = _refused(b, lot, "2300.00", "bid_too_low")
+    assert "2350.00" in error.detail
+
+
+@pytest.mark.parametrize("amount", ["2325.00", "2300.01", "abc", "-5", "0", "NaN", "1e12", "2350.001"])
+def test_off_grid_or_malformed_amounts_are_invalid(live_lot, bidders, amount):
+    lot = live_lot()
+    (a,) = bidders(1)
+    if amount in ("2325.00",):
+        _place(a, lot, "2300.00")
+        (b,) = [factories.make_member(Company.Role.PROCESSOR)]
+        _refused(b, lot, "2375.00", "invalid_amount")
+        return
+    _refused(a, lot, amount, "invalid_amount")
+
+
+def test_own_lot_unverified_wrong_role_and_not_live(live_lot, collector, carrier, pending_user, bidders, coop_admin):
+    lot = live_lot()
+    with pytest.raises(DomainError) as info:
+        _place(collector, lot, "2300.00")
+    assert info.value.code == "wrong_role"  # a collector is not a buyer at all
+    seller_processor = factories.make_user(company=lot.seller)
+    Company.objects.filter(pk=lot.seller_id).update(role="processor")
+    seller_processor.company.refresh_from_db()
+    _refused(seller_processor, lot, "2300.00", "own_lot")
+    Company.objects.filter(pk=lot.seller_id).update(role="collector")
+    for user, code in (
+        (carrier, "wrong_role"),
+        (pending_user, "company_not_verified"),
+        (coop_admin, "company_not_verified"),
+    ):
+        with pytest.raises(DomainError) as info:
+            _place(user, lot, "2300.00")
+        assert info.value.code == code
+    (a,) = bidders(1)
+    Company.objects.filter(pk=a.company_id).update(status="suspended")
+    a.company.refresh_from_db()
+    _refused(a, lot, "2300.00", "company_not_verified")
+    scheduled = factories.make_lot(seller=lot.seller.members.first(), status="scheduled")
+    (b,) = [factories.make_member(Company.Role.PROCESSOR)]
+    _refused(b, scheduled, "2300.00", "auction_not_live")
+    Lot.objects.filter(pk=lot.pk).update(ends_at=timezone.now() - dt.timedelta(seconds=1))
+    _refused(b, lot, "2300.00", "auction_not_live")
+
+
+def test_licence_required_categories_need_a_covering_unexpired_licence(live_lot, bidders, tmp_path):
+    lot = live_lot(category=Category.objects.get(code="battery-lead-acid"))
+    (a,) = bidders(1)
+    _refused(a, lot, "2300.00", "licence_required")
+    doc = CompanyDocument.objects.create(
+        company=a.company,
+        kind="processing_licence",
+        file="x.pdf",
+        content_type="application/pdf",
+        size=1,
+        expires_on=timezone.localdate() - dt.timedelta(days=1),
+    )
+    doc.categories.set([Category.objects.get(code="batteries")])
+    _refused(a, lot, "2300.00", "licence_required")
+    CompanyDocument.objects.filter(pk=doc.pk).update(expires_on=timezone.localdate() + dt.timedelta(days=300))
+    _place(a, lot, "2300.00")
+    assert Bid.objects.filter(lot=lot).count() == 1
+
+
+# --- Proxy bidding vectors (increment 50) ---------------------------------------------
+
+
+def test_proxy_outbid_answers_one_increment_over_the_newcomer(live_lot, bidders):
+    lot = live_lot()
+    a, b = bidders(2)
+    _place(a, lot, "2300.00", max_amount="2600.00")
+    result = _place(b, lot, "2400.00")
+    assert result.leading is False
+    lot.refresh_from_db()
+    assert lot.current_price == D("2450.00")
+    assert _visible(lot) == [(1, "2300.00", False), (2, "2400.00", False), (1, "2450.00", True)]
+
+
+def test_higher_maximum_wins_at_one_increment_over_the_second(live_lot, bidders):
+    lot = live_lot()
+    a, b = bidders(2)
+    _place(a, lot, "2300.00", max_amount="2600.00")
+    result = _place(b, lot, "2350.00", max_amount="3000.00")
+    assert result.leading is True
+    lot.refresh_from_db()
+    assert lot.current_price == D("2650.00")
+    assert _visible(lot) == [
+        (1, "2300.00", False),
+        (2, "2350.00", False),
+        (1, "2600.00", True),
+        (2, "2650.00", True),
+    ]
+
+
+def test_price_capped_at_the_highest_maximum(live_lot, bidders):
+    lot = live_lot()
+    a, b = bidders(2)
+    _place(a, lot, "2300.00", max_amount="2600.00")
+    _place(b, lot, "2350.00", max_amount="2620.00")  # one increment over 2600 would be 2650
+    lot.refresh_from_db()
+    assert lot.current_price == D("2620.00")
+    assert services._leader(lot).bidder_id == b.company_id
+
+
+def test_equal_maxima_the_earlier_stands(live_lot, bidders):
+    lot = live_lot()
+    a, b = bidders(2)
+    _place(a, lot, "2300.00", max_amount="2600.00")
+    result = _place(b, lot, "2350.00", max_amount="2600.00")
+    assert result.leading is False
+    lot.refresh_from_db()
+    assert lot.current_price == D("2600.00")
+    assert services._leader(lot).bidder_id == a.company_id
+
+
+def test_typed_bid_equal_to_the_leaders_maximum_loses_to_it(live_lot, bidders):
+    lot = live_lot()
+    a, b = bidders(2)
+    _place(a, lot, "2300.00", max_amount="2500.00")
+    assert _place(b, lot, "2500.00").leading is False
+    lot.refresh_from_db()
+    assert lot.current_price == D("2500.00")
+    assert services._leader(lot).bidder_id == a.company_id
+
+
+def test_maximum_below_the_next_increment_is_just_a_bid(live_lot, bidders):
+    lot = live_lot()
+    a, b = bidders(2)
+    _place(a, lot, "2300.00")
+    _place(b, lot, "2350.00", max_amount="2360.00")  # ceiling less than one increment above
+    c = factories.make_member(Company.Role.PROCESSOR)
+    assert _place(c, lot, "2400.00").leading is True
+    lot.refresh_from_db()
+    assert lot.current_price == D("2400.00")
+
+
+def test_three_maxima(live_lot, bidders):
+    lot = live_lot()
+    a, b, c = bidders(3)
+    _place(a, lot, "2300.00", max_amount="2800.00")
+    _place(b, lot, "2350.00", max_amount="2500.00")
+    _place(c, lot, "2600.00", max_amount="3100.00")  # price stood at 2550 (a leads)
+    lot.refresh_from_db()
+    assert lot.current_price == D("2850.00")
+    assert services._leader(lot).bidder_id == c.company_id
+
+
+def test_max_below_bid_is_invalid(live_lot, bidders):
+    lot = live_lot()
+    (a,) = bidders(1)
+    _refused(a, lot, "2400.00", "invalid_amount", max_amount="2350.00")
+
+
+# --- Soft close ---------------------------------------------------------------------
+
+
+def test_bid_in_the_last_minutes_extends_to_now_plus_window(live_lot, bidders):
+    now = timezone.now()
+    lot = live_lot(ends_at=now + dt.timedelta(seconds=60), soft_close_seconds=300, max_extension_seconds=3600)
+    (a,) = bidders(1)
+    _place(a, lot, "2300.00")
+    lot.refresh_from_db()
+    assert now + dt.timedelta(seconds=299) < lot.ends_at <= timezone.now() + dt.timedelta(seconds=300)
+    assert list(LotEvent.objects.filter(lot=lot).values_list("type", flat=True))[-2:] == ["bid", "extended"]
+
+
+def test_extension_never_passes_the_cap(live_lot, bidders):
+    now = timezone.now()
+    lot = live_lot(ends_at=now + dt.timedelta(seconds=30), soft_close_seconds=300, max_extension_seconds=120)
+    (a,) = bidders(1)
+    _place(a, lot, "2300.00")
+    lot.refresh_from_db()
+    assert lot.ends_at == lot.scheduled_end + dt.timedelta(seconds=120)
+
+
+def test_bid_outside_the_window_does_not_extend(live_lot, bidders):
+    lot = live_lot()
+    ends = lot.ends_at
+    (a,) = bidders(1)
+    _place(a, lot, "2300.00")
+    lot.refresh_from_db()
+    assert lot.ends_at == ends
+
+
+# --- Sealed ----------------------------------------------------------------------------
+
+
+def test_sealed_bids_hidden_raise_own_bid_only(live_lot, bidders, api):
+    lot = live_lot(format="sealed")
+    a, b = bidders(2)
+    _place(a, lot, "2500.00")
+    _place(b, lot, "2400.00")  # below a's bid is fine: bids are secret
+    _refused(a, lot, "2500.00", "bid_too_low")
+    _place(a, lot, "2550.00")
+    lot.refresh_from_db()
+    assert lot.current_price is None and lot.bid_count == 3
+    body = api.get(f"/api/v1/lots/{lot.pk}/bids/").json()
+    assert [row["amount"] for row in body] == [None, None, None]
