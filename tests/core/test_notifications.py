@@ -1,0 +1,118 @@
+"""In-app notifications and their e-mails (core.services.notify) and the notifications API."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.utils.translation import gettext_lazy
+
+from core.models import Notification
+from core.services import notify
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_notify_writes_a_row_per_active_user_and_mails_each_one_alone(django_capture_on_commit_callbacks):
+    alice = factories.make_user(email="alice@example.com")
+    bob = factories.make_user(email="bob@example.com")
+    no_mail = factories.make_user(email="")
+    gone = factories.make_user(email="gone@example.com", is_active=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = notify(
+            users=[alice, bob, no_mail, gone], kind="test", title="标题", body="正文", url="/accounts/company/"
+        )
+
+    assert sorted(row.user_id for row in rows) == sorted([alice.pk, bob.pk, no_mail.pk])
+    assert Notification.objects.count() == 3
+    assert sorted(message.to for message in mail.outbox) == [["alice@example.com"], ["bob@example.com"]]
+    message = mail.outbox[0]
+    assert message.subject == "标题"
+    assert message.body == "正文\n\nhttp://127.0.0.1:8000/accounts/company/"
+
+
+def test_notify_renders_lazy_texts_in_the_platform_language(settings):
+    user = factories.make_user()
+
+    [row] = notify(users=[user], kind="t", title=gettext_lazy("Not found."), email=False)
+
+    assert row.title == "未找到。"
+
+
+def test_notify_without_email(django_capture_on_commit_callbacks):
+    user = factories.make_user(email="a@example.com")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(users=[user], kind="t", title="x", email=False)
+
+    assert Notification.objects.count() == 1
+    assert mail.outbox == []
+
+
+def test_one_email_per_address(django_capture_on_commit_callbacks):
+    users = [factories.make_user(email="shared@example.com") for _ in range(2)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(users=users, kind="t", title="x")
+
+    assert [message.to for message in mail.outbox] == [["shared@example.com"]]
+
+
+@pytest.fixture
+def inbox(collector):
+    older = Notification.objects.create(user=collector, kind="t", title="older")
+    newer = Notification.objects.create(user=collector, kind="t", title="newer")
+    theirs = Notification.objects.create(user=factories.make_user(), kind="t", title="theirs")
+    return older, newer, theirs
+
+
+def test_list_is_mine_and_newest_first(client_for, collector, inbox):
+    older, newer, _theirs = inbox
+
+    response = client_for(collector).get("/api/v1/notifications/")
+
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [newer.pk, older.pk]
+    assert response.json()["results"][0]["is_read"] is False
+
+
+def test_mark_one_read(client_for, collector, inbox):
+    older, newer, _theirs = inbox
+    client = client_for(collector)
+
+    first = client.post(f"/api/v1/notifications/{older.pk}/read/")
+    again = client.post(f"/api/v1/notifications/{older.pk}/read/")
+
+    assert (first.status_code, first.json()) == (200, {"marked": 1})
+    assert (again.status_code, again.json()) == (200, {"marked": 0})
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    assert (older.is_read, newer.is_read) == (True, False)
+    unread = client.get("/api/v1/notifications/?unread=1").json()
+    assert [row["id"] for row in unread["results"]] == [newer.pk]
+
+
+def test_someone_elses_notification_is_404(client_for, collector, inbox):
+    _older, _newer, theirs = inbox
+
+    response = client_for(collector).post(f"/api/v1/notifications/{theirs.pk}/read/")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+
+
+def test_mark_all_read(client_for, collector, inbox):
+    older, newer, theirs = inbox
+
+    response = client_for(collector).post("/api/v1/notifications/read-all/")
+
+    assert response.json() == {"marked": 2}
+    assert Notification.objects.filter(read_at__isnull=True).get() == theirs
+
+
+def test_anonymous_has_no_notifications(api):
+    assert api.get("/api/v1/notifications/").status_code == 401
+    assert api.post("/api/v1/notifications/read-all/").status_code == 401
