@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from accounts.models import Company, User
 from core.models import AuditEntry, Notification
@@ -394,3 +397,41 @@ def test_a_suspended_company_cannot_edit(client_for):
     assert response.json()["code"] == "company_suspended"
     company.refresh_from_db()
     assert (_state(company), company.address) == before
+
+
+# --- the review queue ---------------------------------------------------------------------------------
+
+
+def test_the_queue_is_pending_companies_oldest_first(client_for, coop_admin):
+    now = timezone.now()
+    newer = factories.make_company(status=Company.Status.PENDING, created_at=now)
+    older = factories.make_company(status=Company.Status.PENDING, created_at=now - dt.timedelta(days=2))
+    factories.make_company(status=Company.Status.VERIFIED)
+
+    response = client_for(coop_admin).get("/api/v1/companies/?status=pending")
+
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [older.pk, newer.pk]
+    assert response.json()["count"] == 2
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("?role=carrier", ["carrier"]), ("?q=91330100716105852f", ["collector"]), ("?q=钢铁", ["processor"])],
+)
+def test_company_list_filters(client_for, coop_admin, query, expected):
+    factories.make_company(role=Company.Role.COLLECTOR, credit_code="91330100716105852F")
+    factories.make_company(role=Company.Role.PROCESSOR, name="哈尔滨钢铁回收公司")
+    factories.make_company(role=Company.Role.CARRIER)
+
+    response = client_for(coop_admin).get("/api/v1/companies/" + query)
+
+    assert [row["role"] for row in response.json()["results"]] == expected
+
+
+def test_an_unknown_status_filter_is_400(client_for, coop_admin):
+    response = client_for(coop_admin).get("/api/v1/companies/?status=approved")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
+    assert list(response.json()["fields"]) == ["status"]
