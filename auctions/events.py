@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -91,6 +92,8 @@ def broadcast(lot_id: int, message: dict[str, Any]) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group_name(lot_id), {"type": "lot.event", "event": message})
+        # Encoded once here, not once per watcher.
+        text = json.dumps(message, ensure_ascii=False)
+        async_to_sync(layer.group_send)(group_name(lot_id), {"type": "lot.event", "event": message, "text": text})
     except Exception:  # a lost broadcast is repaired by the client's resync; never fail the bid
         log.exception("broadcast of lot %s seq %s failed", lot_id, message.get("seq"))

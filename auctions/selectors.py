@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from auctions.events import bidder_alias, public_event
 from auctions.models import GENESIS_HASH, Bid, LotEvent
@@ -111,3 +112,35 @@ def ledger(*, lot: Lot, viewer: Any = None) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def snapshot(*, lot_id: int, viewer: Any = None, bids: int = 50) -> dict[str, Any] | None:
+    """The first frame a watcher gets: lot state at `seq` and the latest bids up to it. The lot
+    is read first and bids are cut at its seq, so the two agree under concurrent bids."""
+    from auctions.services import minimum_next_bid
+    from recycling.selectors import lot_for
+
+    lot = lot_for(viewer, lot_id)
+    if lot is None:
+        return None
+    sealed_open = lot.format == Lot.Format.SEALED and lot.status not in (Lot.Status.AWARDED, Lot.Status.UNSOLD)
+    history = [
+        {**row, "created_at": row["created_at"].isoformat()}
+        for row in bid_history(lot=lot, viewer=viewer, limit=bids)
+        if row["seq"] <= lot.seq
+    ]
+    return {
+        "type": "snapshot",
+        "seq": lot.seq,
+        "status": lot.status,
+        "format": lot.format,
+        "current_price": None if lot.current_price is None or sealed_open else f"{lot.current_price:.2f}",
+        "bid_count": lot.bid_count,
+        "ends_at": lot.ends_at.isoformat(),
+        "starts_at": lot.starts_at.isoformat(),
+        "reserve_met": lot.reserve_met if not sealed_open else None,
+        "min_next_bid": f"{minimum_next_bid(lot):.2f}",
+        "final_price": None if lot.final_price is None else f"{lot.final_price:.2f}",
+        "server_time": timezone.now().isoformat(),
+        "bids": history,
+    }

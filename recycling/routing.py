@@ -1,3 +1,5 @@
 """WebSocket routes of every app, gathered for asgi.py."""
 
-websocket_urlpatterns: list = []
+from auctions.routing import websocket_urlpatterns as auction_routes
+
+websocket_urlpatterns: list = [*auction_routes]

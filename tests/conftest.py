@@ -56,6 +56,28 @@ def _isolation(settings, tmp_path):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _catalogue_after_flush(request):
+    """Transactional tests (live servers, WebSockets, races) empty every table between tests,
+    the category catalogue of the data migration included: put it back."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        import importlib
+
+        from django.apps import apps
+
+        request.getfixturevalue("transactional_db") if marker is None else None
+        catalogue = importlib.import_module("recycling.migrations.0002_category_catalogue")
+        from recycling.models import Category
+
+        if not Category.objects.exists():
+            catalogue.forward(apps, None)
+    yield
+
+
 @pytest.fixture
 def api():
     """An API client; `api.as_user(user)` authenticates it."""
