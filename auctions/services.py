@@ -70,6 +70,7 @@ class BidResult:
     bid: Bid
     lot: Lot
     leading: bool
+    outbid_company_id: int | None = None
 
 
 def _money(value: Any, field: str) -> Decimal:
@@ -180,9 +181,28 @@ def bid_place(*, actor: Any, lot_id: int, amount: Any, max_amount: Any = None) -
         if lot.format == Lot.Format.SEALED:
             result = _sealed_bid(lot, company, amount, by=actor, now=now)
         else:
+            previous = _leader(lot)
             result = _english_bid(lot, company, amount, ceiling, by=actor, now=now)
+            if previous is not None and previous.bidder_id != company.pk and result.leading:
+                result.outbid_company_id = previous.bidder_id
         lot.save(update_fields=["current_price", "bid_count", "seq", "ledger_head", "ends_at", "updated_at"])
+    if result.outbid_company_id:
+        # After the commit, outside the lot's lock: the bid never waits on notifications.
+        _notify_outbid(lot, result.outbid_company_id)
     return result
+
+
+def _notify_outbid(lot: Lot, company_id: int) -> None:
+    from accounts.models import User
+
+    notify(
+        users=User.objects.filter(company_id=company_id),
+        kind="outbid",
+        title=_("You have been outbid on %(code)s") % {"code": lot.code},
+        body=_("The price is now ¥%(price)s per %(unit)s.")
+        % {"price": f"{lot.current_price:.2f}", "unit": lot.get_unit_display()},
+        url=reverse("recycling:lot_detail", args=[lot.pk]),
+    )
 
 
 def _sealed_bid(lot: Lot, company: Company, amount: Decimal, *, by: Any, now: dt.datetime) -> BidResult:

@@ -259,3 +259,29 @@ def test_sealed_bids_hidden_raise_own_bid_only(live_lot, bidders, api):
     assert lot.current_price is None and lot.bid_count == 3
     body = api.get(f"/api/v1/lots/{lot.pk}/bids/").json()
     assert [row["amount"] for row in body] == [None, None, None]
+
+
+def test_outbid_bidder_is_notified_once_per_lost_lead(
+    live_lot, bidders, django_capture_on_commit_callbacks, mailoutbox
+):
+    from core.models import Notification
+
+    lot = live_lot()
+    a, b = bidders(2)
+    _place(a, lot, "2300.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        _place(b, lot, "2350.00")
+    assert list(Notification.objects.filter(kind="outbid").values_list("user__username", flat=True)) == ["bidder1"]
+    assert [m.to for m in mailoutbox] == [[a.email]]
+    _place(b, lot, "2400.00")  # raising one's own lead outbids nobody
+    assert Notification.objects.filter(kind="outbid").count() == 1
+
+
+def test_proxy_defence_does_not_notify_the_defender(live_lot, bidders):
+    from core.models import Notification
+
+    lot = live_lot()
+    a, b = bidders(2)
+    _place(a, lot, "2300.00", max_amount="2600.00")
+    _place(b, lot, "2400.00")  # a's proxy answers; a stays leading
+    assert not Notification.objects.filter(kind="outbid").exists()
