@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from accounts import selectors, services
 from accounts.models import Company, CompanyDocument
 from core.districts import District
+from core.drf import query_params
 from core.errors import invalid, not_found
 
 
@@ -157,6 +158,9 @@ class TokenApi(APIView):
             raise invalid(
                 "validation_error", _("Send username and password."), username=_("Required."), password=_("Required.")
             )
+        if "\x00" in username or "\x00" in password:
+            # No account has one, and PostgreSQL would refuse to even look it up.
+            raise invalid("invalid_credentials", _("Wrong username or password."))
         user = authenticate(request, username=username, password=password)
         if user is None:
             raise invalid("invalid_credentials", _("Wrong username or password."))
@@ -196,13 +200,14 @@ class CompanyListApi(ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        params = self.request.query_params
-        status_filter = params.get("status")
-        if status_filter and status_filter not in Company.Status.values:
+        params = query_params(self.request, "status", "role", "q")
+        if params["status"] and params["status"] not in Company.Status.values:
             raise invalid("validation_error", _("Unknown status."), status=_("Unknown status."))
-        return selectors.company_list(
-            status=status_filter, role=params.get("role"), q=params.get("q")
-        ).prefetch_related("documents__categories")
+        if params["role"] and params["role"] not in Company.Role.values:
+            raise invalid("validation_error", _("Unknown role."), role=_("Unknown role."))
+        return selectors.company_list(status=params["status"], role=params["role"], q=params["q"]).prefetch_related(
+            "documents__categories"
+        )
 
 
 def _visible_company(user, company_id: int) -> Company:

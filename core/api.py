@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.services import require_cooperative_admin
 from core import selectors, services
+from core.drf import query_params
 from core.errors import invalid, not_found
 from core.models import AuditEntry, Notification
 
@@ -53,20 +54,20 @@ class AuditListApi(ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        params = self.request.query_params
+        params = query_params(self.request, "action", "target_type", "target_id", "actor", "since", "until")
         dates = {}
         for key in ("since", "until"):
-            if params.get(key):
+            if params[key]:
                 field = serializers.DateField()
                 try:
                     dates[key] = field.to_internal_value(params[key])
                 except serializers.ValidationError:
                     raise invalid("validation_error", _("Dates are YYYY-MM-DD."), **{key: _("Invalid date.")}) from None
         return selectors.audit_list(
-            action=params.get("action"),
-            target_type=params.get("target_type"),
-            target_id=params.get("target_id"),
-            actor=params.get("actor"),
+            action=params["action"],
+            target_type=params["target_type"],
+            target_id=params["target_id"],
+            actor=params["actor"],
             **dates,
         )
 

@@ -50,6 +50,11 @@ GENERIC_FIELD_CODES = frozenset(
         "password_too_common",
         "password_entirely_numeric",
         "password_too_similar",
+        "null_characters_not_allowed",
+        "surrogate_characters_not_allowed",
+        "no_match",
+        "incorrect_match",
+        "step_size",
     }
 )
 
@@ -147,6 +152,16 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         body = error_body(code or "error", str(detail))
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)
+
+
+def query_params(request, *names: str) -> dict[str, str | None]:
+    """The named query parameters ("" counts as absent), or a 400 naming any that holds a NUL
+    character: PostgreSQL refuses NUL in text, so it would otherwise surface as a 500."""
+    values = {name: request.query_params.get(name) or None for name in names}
+    bad = {name: [_("Null characters are not allowed.")] for name, value in values.items() if value and "\x00" in value}
+    if bad:
+        raise exceptions.ValidationError(bad)
+    return values
 
 
 class Pagination(PageNumberPagination):
