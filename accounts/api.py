@@ -6,6 +6,7 @@ from django.contrib.auth import authenticate
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
@@ -18,7 +19,7 @@ from rest_framework.views import APIView
 from accounts import selectors, services
 from accounts.models import Company, CompanyDocument
 from core.districts import District
-from core.drf import query_params
+from core.drf import error_responses, query_params
 from core.errors import invalid, not_found
 
 
@@ -118,7 +119,7 @@ class RegisterApi(APIView):
 
     @extend_schema(
         request=RegisterInputSerializer,
-        responses={201: MeSerializer},
+        responses={201: MeSerializer, **error_responses(400, 409, 429)},
         summary="Register a user and its company (starts pending)",
     )
     def post(self, request):
@@ -148,7 +149,10 @@ class TokenApi(APIView):
         request=inline_serializer(
             "TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}
         ),
-        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
+        responses={
+            200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+            **error_responses(400, 429),
+        },
         summary="Exchange username and password for an API token",
     )
     def post(self, request):
@@ -178,7 +182,7 @@ def _me(user) -> dict:
 
 
 class MeApi(APIView):
-    @extend_schema(responses=MeSerializer, summary="Who am I")
+    @extend_schema(responses={200: MeSerializer, **error_responses(401)}, summary="Who am I")
     def get(self, request):
         return Response(_me(request.user))
 
@@ -189,11 +193,12 @@ class CompanyListApi(ListAPIView):
     serializer_class = CompanySerializer
 
     @extend_schema(
+        responses={200: CompanySerializer(many=True), **error_responses(400, 401, 403)},
         parameters=[
             OpenApiParameter("status", enum=Company.Status.values),
             OpenApiParameter("role", enum=Company.Role.values),
             OpenApiParameter("q", str, description="name contains, or exact credit code"),
-        ]
+        ],
     )
     def get(self, request, *args, **kwargs):
         services.require_cooperative_admin(request.user)
@@ -226,11 +231,18 @@ class CompanyUpdateSerializer(serializers.Serializer):
 
 
 class CompanyDetailApi(APIView):
-    @extend_schema(responses=CompanySerializer, summary="A company (its members and cooperative admins)")
+    @extend_schema(
+        responses={200: CompanySerializer, **error_responses(401, 404)},
+        summary="A company (its members and cooperative admins)",
+    )
     def get(self, request, company_id: int):
         return Response(CompanySerializer(_visible_company(request.user, company_id)).data)
 
-    @extend_schema(request=CompanyUpdateSerializer, responses=CompanySerializer, summary="Edit your own company")
+    @extend_schema(
+        request=CompanyUpdateSerializer,
+        responses={200: CompanySerializer, **error_responses(400, 401, 403, 404, 409)},
+        summary="Edit your own company",
+    )
     def patch(self, request, company_id: int):
         data = CompanyUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -240,7 +252,9 @@ class CompanyDetailApi(APIView):
 
 class CompanyReviewApi(APIView):
     @extend_schema(
-        request=DecisionSerializer, responses=CompanySerializer, summary="Approve or reject a pending company"
+        request=DecisionSerializer,
+        responses={200: CompanySerializer, **error_responses(400, 401, 403, 404, 409)},
+        summary="Approve or reject a pending company",
     )
     def post(self, request, company_id: int):
         data = DecisionSerializer(data=request.data)
@@ -251,7 +265,11 @@ class CompanyReviewApi(APIView):
 
 
 class CompanySuspendApi(APIView):
-    @extend_schema(request=ReasonSerializer, responses=CompanySerializer, summary="Suspend a company")
+    @extend_schema(
+        request=ReasonSerializer,
+        responses={200: CompanySerializer, **error_responses(400, 401, 403, 404, 409)},
+        summary="Suspend a company",
+    )
     def post(self, request, company_id: int):
         services.require_cooperative_admin(request.user)
         data = ReasonSerializer(data=request.data)
@@ -261,7 +279,11 @@ class CompanySuspendApi(APIView):
 
 
 class CompanyReinstateApi(APIView):
-    @extend_schema(request=ReasonSerializer, responses=CompanySerializer, summary="Lift a suspension")
+    @extend_schema(
+        request=ReasonSerializer,
+        responses={200: CompanySerializer, **error_responses(400, 401, 403, 404, 409)},
+        summary="Lift a suspension",
+    )
     def post(self, request, company_id: int):
         services.require_cooperative_admin(request.user)
         data = ReasonSerializer(data=request.data)
@@ -291,14 +313,17 @@ class DocumentUploadSerializer(serializers.Serializer):
 class CompanyDocumentsApi(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    @extend_schema(responses=DocumentSerializer(many=True), summary="A company's licence documents")
+    @extend_schema(
+        responses={200: DocumentSerializer(many=True), **error_responses(401, 404)},
+        summary="A company's licence documents",
+    )
     def get(self, request, company_id: int):
         company = _visible_company(request.user, company_id)
         return Response(DocumentSerializer(selectors.company_documents(company=company), many=True).data)
 
     @extend_schema(
         request={"multipart/form-data": DocumentUploadSerializer},
-        responses={201: DocumentSerializer},
+        responses={201: DocumentSerializer, **error_responses(400, 401, 403, 404)},
         summary="Upload a licence document (PDF/JPEG/PNG, ≤ 10 MB)",
     )
     def post(self, request, company_id: int):
@@ -318,7 +343,15 @@ class CompanyDocumentsApi(APIView):
 
 
 class DocumentFileApi(APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): bytes}, summary="Download a licence document")
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+            **error_responses(401, 404),
+        },
+        summary="Download a licence document",
+    )
     def get(self, request, document_id: int):
         document = selectors.document_visible_to(user=request.user, document_id=document_id)
         if document is None:

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.services import require_cooperative_admin
 from core import selectors, services
-from core.drf import query_params
+from core.drf import error_responses, query_params
 from core.errors import invalid, not_found
 from core.models import AuditEntry, Notification
 
@@ -39,6 +39,7 @@ class AuditListApi(ListAPIView):
     serializer_class = AuditEntrySerializer
 
     @extend_schema(
+        responses={200: AuditEntrySerializer(many=True), **error_responses(400, 401, 403)},
         parameters=[
             OpenApiParameter("action", str, description="action prefix, e.g. company. or company.approve"),
             OpenApiParameter("target_type", str),
@@ -83,7 +84,11 @@ class NotificationSerializer(serializers.ModelSerializer):
 class NotificationListApi(ListAPIView):
     serializer_class = NotificationSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("unread", bool)], summary="My notifications, newest first")
+    @extend_schema(
+        responses={200: NotificationSerializer(many=True), **error_responses(401)},
+        parameters=[OpenApiParameter("unread", bool)],
+        summary="My notifications, newest first",
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -93,7 +98,14 @@ class NotificationListApi(ListAPIView):
 
 
 class NotificationReadApi(APIView):
-    @extend_schema(request=None, responses=inline_serializer("MarkedRead", {"marked": serializers.IntegerField()}))
+    @extend_schema(
+        request=None,
+        responses={
+            200: inline_serializer("MarkedRead", {"marked": serializers.IntegerField()}),
+            **error_responses(401, 404),
+        },
+        summary="Mark one notification (or, without an id, all of them) read",
+    )
     def post(self, request, notification_id: int | None = None):
         if (
             notification_id is not None

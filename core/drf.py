@@ -7,7 +7,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -162,6 +163,33 @@ def query_params(request, *names: str) -> dict[str, str | None]:
     if bad:
         raise exceptions.ValidationError(bad)
     return values
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error shape of shared/API.md (documented in the schema; never used to render)."""
+
+    code = serializers.CharField(help_text="snake_case, stable: the codes of API.md")
+    detail = serializers.CharField(help_text="a human message in the request's language")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text='validation errors only: {"company.credit_code": ["…"]}',
+    )
+
+
+ERROR_MEANINGS = {
+    400: "invalid input",
+    401: "not logged in",
+    403: "not allowed",
+    404: "not found or not visible to you",
+    409: "conflicts with the current state",
+    429: "too many requests",
+}
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """Schema entries for the error statuses an operation answers: `{200: X, **error_responses(400, 404)}`."""
+    return {code: OpenApiResponse(ErrorSerializer, description=ERROR_MEANINGS[code]) for code in statuses}
 
 
 class Pagination(PageNumberPagination):

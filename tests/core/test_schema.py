@@ -133,3 +133,47 @@ def test_generation_has_no_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
 
     assert set(yaml.safe_load(target.read_text())["paths"]) == _routes()
+
+
+def test_the_error_shape_is_a_component(schema):
+    error = schema["components"]["schemas"]["Error"]
+
+    assert set(error["properties"]) == {"code", "detail", "fields"}
+    assert error["required"] == ["code", "detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "statuses"),
+    [
+        ("/api/v1/accounts/register/", "post", {"201", "400", "409", "429"}),
+        ("/api/v1/auth/token/", "post", {"200", "400", "429"}),
+        ("/api/v1/me/", "get", {"200", "401"}),
+        ("/api/v1/companies/", "get", {"200", "400", "401", "403"}),
+        ("/api/v1/companies/{company_id}/", "patch", {"200", "400", "401", "403", "404", "409"}),
+        ("/api/v1/companies/{company_id}/review/", "post", {"200", "400", "401", "403", "404", "409"}),
+        ("/api/v1/companies/{company_id}/documents/", "post", {"201", "400", "401", "403", "404"}),
+        ("/api/v1/documents/{document_id}/file/", "get", {"200", "401", "404"}),
+        ("/api/v1/audit/", "get", {"200", "400", "401", "403"}),
+        ("/api/v1/notifications/{notification_id}/read/", "post", {"200", "401", "404"}),
+    ],
+)
+def test_errors_are_documented(schema, path, method, statuses):
+    responses = schema["paths"][path][method]["responses"]
+
+    assert set(responses) == statuses
+    for status in statuses - {"200", "201"}:
+        assert responses[status]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+def test_lists_are_paginated_in_the_schema(schema):
+    for path in ("/api/v1/companies/", "/api/v1/audit/", "/api/v1/notifications/"):
+        ref = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        page = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+
+        assert {"count", "next", "previous", "results"} <= set(page["properties"])
+
+
+def test_documents_download_as_their_own_types(schema):
+    content = schema["paths"]["/api/v1/documents/{document_id}/file/"]["get"]["responses"]["200"]["content"]
+
+    assert set(content) == {"application/pdf", "image/jpeg", "image/png"}
