@@ -184,6 +184,7 @@ class LotForm(PageForm):
     def initial_for(lot: Lot) -> dict[str, Any]:
         initial = {name: getattr(lot, name) for name in services.TERM_FIELDS}
         initial["category"] = lot.category.code
+        initial["quantity"] = lot.quantity_display  # 20, not 20.000
         if lot.deposit == services.default_deposit(start_price=lot.start_price, quantity=lot.quantity):
             # Left empty, the deposit keeps following price × quantity when they change.
             initial["deposit"] = None
@@ -253,8 +254,12 @@ class WithdrawForm(PageForm):
     )
 
 
+# Without a status the search page shows what can still be bid on; "" asks for every
+# published lot (selectors.lot_search's own default).
+OPEN_STATUSES = f"{Lot.Status.LIVE},{Lot.Status.SCHEDULED}"
 STATUS_FILTERS = [
-    ("", _("Open and closed")),
+    (OPEN_STATUSES, _("Live and upcoming")),
+    ("", _("Any status")),
     (Lot.Status.SCHEDULED, _("Upcoming")),
     (Lot.Status.LIVE, _("Live")),
     (Lot.Status.AWARDED, _("Awarded")),

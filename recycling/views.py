@@ -24,6 +24,7 @@ from accounts.services import require_cooperative_admin, require_verified_compan
 from core.errors import DomainError
 from recycling import selectors, services
 from recycling.forms import (
+    OPEN_STATUSES,
     LotFilterForm,
     LotForm,
     PhotoUploadForm,
@@ -107,18 +108,24 @@ def home_board(request: HttpRequest) -> HttpResponse:
 
 
 def lot_list(request: HttpRequest) -> HttpResponse:
-    form = LotFilterForm(initial=request.GET.dict())
+    params = request.GET.copy()
+    if "status" not in params:
+        # A first visit (or a search from the board) wants lots that can still be bid on,
+        # not last month's awards; the form's "Any status" sends status= explicitly.
+        params["status"] = OPEN_STATUSES
+    form = LotFilterForm(initial=params.dict())
     bad_fields: list[str] = []
     status = 200
     try:
-        results = selectors.lot_search(user=request.user, params=request.GET)
+        results = selectors.lot_search(user=request.user, params=params)
     except DomainError as exc:
         messages.error(request, exc.detail)
         bad_fields = list(exc.fields or {})
         results = Lot.objects.none()
         status = 400
     page = Paginator(results, LOTS_PER_PAGE).get_page(request.GET.get("page"))
-    filtered = any(value for key, value in request.GET.items() if key not in ("page", "ordering"))
+    defaults = {"status": OPEN_STATUSES, "ordering": "ends_at", "q": "", "page": ""}
+    filtered = any(value and value != defaults.get(key, "") for key, value in params.items())
     return render(
         request,
         "recycling/lot_list.html",

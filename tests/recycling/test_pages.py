@@ -218,6 +218,20 @@ def test_search_filters_by_text_category_status_and_quantity(web, collector, coo
     assert found("?district=nangang") == []
 
 
+def test_search_shows_open_lots_unless_asked_for_closed_ones(web, collector, coop_admin):
+    live = published_lot(collector, coop_admin, title="在拍")
+    sold = published_lot(collector, coop_admin, title="已成交")
+    award(sold, price="2400.00", closed_at=timezone.now())
+
+    def found(query: str) -> list[int]:
+        return [lot.pk for lot in web.get("/lots/" + query).context["page_obj"]]
+
+    assert found("") == [live.pk]
+    assert found("?q=成交") == []
+    assert found("?status=awarded") == [sold.pk]
+    assert found("?status=&ordering=-created_at") == [sold.pk, live.pk]
+
+
 def test_search_with_a_bad_filter_shows_a_message_not_a_500(web, collector, coop_admin):
     published_lot(collector, coop_admin)
 
