@@ -132,6 +132,10 @@ def main(makemessages_args: list[str]) -> int:
     if not catalogues:
         print("check-messages: no catalogues under locale/ yet; nothing to check.")
         return 0
+    for tool in ("xgettext", "msgmerge", "msgfmt"):
+        if shutil.which(tool) is None:
+            print(f"check-messages: {tool} not found; install GNU gettext (apt-get install gettext).", file=sys.stderr)
+            return 1
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="check-messages-") as tmp:
         copy = Path(tmp) / "tree"
