@@ -261,6 +261,34 @@ def test_each_bad_filter_is_a_message(web, query, message):
     assert messages_of(response) == [message]
 
 
+def test_a_date_without_a_utc_equivalent_is_a_message(web):
+    response = web.get("/lots/?ends_before=0001-01-01")
+
+    assert response.status_code == 400
+    assert messages_of(response) == ["The date is out of range."]
+
+
+@pytest.mark.parametrize("path", ["/lots/{big}/", "/lots/{big}/edit/", "/lots/photos/{big}/full/"])
+def test_huge_ids_are_404(web_as, collector, path):
+    assert web_as(collector).get(path.format(big="9" * 25)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("who", "path"),
+    [
+        ("collector", "/lots/{big}/submit/"),
+        ("collector", "/lots/{big}/photos/1/delete/"),
+        ("coop_admin", "/lots/{big}/review/"),
+        ("coop_admin", "/lots/{big}/withdraw/"),
+        ("processor", "/lots/wanted/{big}/close/"),
+    ],
+)
+def test_posts_to_huge_ids_are_404(request, web_as, who, path):
+    client = web_as(request.getfixturevalue(who))
+    response = client.post(path.format(big="9" * 25), {"decision": "approve", "reason": "x"})
+    assert response.status_code == 404
+
+
 def test_search_is_paginated_by_twenty(web, collector, coop_admin):
     lots = [published_lot(collector, coop_admin, title=f"第 {n} 批") for n in range(21)]
 
