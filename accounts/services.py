@@ -332,7 +332,11 @@ def company_update(*, actor: Any, company_id: int, **changes: str) -> Company:
         setattr(company, key, value)
     if company.status == Company.Status.REJECTED:
         company.status = Company.Status.PENDING
-    company.save()
+    try:
+        company.save()
+    except IntegrityError:
+        # Another company registered the same code since the check above: the unique index decides.
+        raise conflict("duplicate_company", _("A company with this credit code is already registered.")) from None
     after = {key: getattr(company, key) for key in fields} | _company_snapshot(company)
     changed_before = {k: v for k, v in before.items() if after.get(k) != v}
     if changed_before:

@@ -435,3 +435,27 @@ def test_an_unknown_status_filter_is_400(client_for, coop_admin):
     assert response.status_code == 400
     assert response.json()["code"] == "validation_error"
     assert list(response.json()["fields"]) == ["status"]
+
+
+def test_an_edit_racing_a_registration_of_the_same_code_is_a_conflict(client_for, monkeypatch):
+    """A competing registration of the code lands between the duplicate check and the write."""
+    from accounts import services
+
+    company, (boss, _clerk) = _company_with_members(Company.Status.PENDING)
+    before = _state(company), company.credit_code
+    real = services._company_snapshot
+    raced = []
+
+    def snapshot_then_compete(target):
+        if not raced:
+            raced.append(factories.make_company(credit_code="91330100716105852F"))
+        return real(target)
+
+    monkeypatch.setattr(services, "_company_snapshot", snapshot_then_compete)
+
+    response = client_for(boss).patch(_url(company), {"credit_code": "91330100716105852F"}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "duplicate_company"
+    company.refresh_from_db()
+    assert (_state(company), company.credit_code) == before
