@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.test import RequestFactory
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -204,6 +205,7 @@ def test_rate_limited(api, collector, monkeypatch):
     assert (first.status_code, second.status_code) == (400, 400)
     _assert_error(third, 429, "rate_limited")
     assert 0 < int(third["Retry-After"]) <= 60
+    assert not Token.objects.exists()
 
 
 def test_registration_is_rate_limited(api, monkeypatch):

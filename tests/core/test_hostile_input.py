@@ -5,9 +5,10 @@ PostgreSQL refuses NUL in text, so these matter most there; they run on both dat
 from __future__ import annotations
 
 import pytest
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts.models import Company, User
+from accounts.models import Company, CompanyDocument, User
 from core.models import AuditEntry
 from tests import factories
 from tests.accounts.payloads import REGISTER_URL, register_payload
@@ -36,6 +37,7 @@ def test_token_with_nul_characters(collector, body):
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_credentials"
+    assert not Token.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -97,9 +99,7 @@ def test_huge_ids_are_404(coop_admin, collector, method, path):
         assert response.json()["code"] in ("not_found", "not_cooperative_admin")
 
 
-@pytest.mark.parametrize(
-    "query", [f"?page={BIG}", f"?page_size={BIG}", "?page_size=-5", "?unread=%00", "?page=%00"]
-)
+@pytest.mark.parametrize("query", [f"?page={BIG}", f"?page_size={BIG}", "?page_size=-5", "?unread=%00", "?page=%00"])
 def test_odd_pagination_parameters(collector, query):
     response = _client(collector).get("/api/v1/notifications/" + query)
 
@@ -123,7 +123,8 @@ def test_a_nul_in_a_reason_is_refused(coop_admin):
     assert response.status_code == 400
     assert response.json()["code"] == "validation_error"
     company.refresh_from_db()
-    assert company.status == Company.Status.PENDING
+    assert (company.status, company.status_reason) == (Company.Status.PENDING, "")
+    assert AuditEntry.objects.count() == 0
 
 
 def test_a_nul_in_an_uploaded_file_name_is_harmless(collector):
@@ -136,3 +137,5 @@ def test_a_nul_in_an_uploaded_file_name_is_harmless(collector):
     )
 
     assert response.status_code in (201, 400)
+    for document in CompanyDocument.objects.all():
+        assert "\x00" not in document.file.name
