@@ -17,10 +17,6 @@ from core import selectors, services
 NOTIFICATIONS_PER_PAGE = 20
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
-
-
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.notifications_for(user=request.user), NOTIFICATIONS_PER_PAGE).get_page(

@@ -91,8 +91,12 @@ def _datetime(params: dict, name: str) -> dt.datetime | None:
         value = None
     if value is None:
         raise invalid("validation_error", _("Use ISO 8601 (2026-11-30T18:00:00+08:00)."), **{name: _("Bad date.")})
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
+    try:
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        value.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        raise invalid("validation_error", _("Date out of range."), **{name: _("Bad date.")}) from None
     return value
 
 

@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from core import views as core_views
+from recycling import views as recycling_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", recycling_views.home_board, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("recycling.api_urls")),

@@ -123,14 +123,7 @@ def lot_list(request: HttpRequest) -> HttpResponse:
         bad_fields = list(exc.fields or {})
         results = Lot.objects.none()
         status = 400
-    try:
-        page = Paginator(results, LOTS_PER_PAGE).get_page(request.GET.get("page"))
-    except OverflowError:
-        # lot_search accepts ends_before=0001-01-01, which has no UTC equivalent: the query
-        # fails only when the database adapter converts it.
-        messages.error(request, _("The date is out of range."))
-        bad_fields, status = ["ends_before"], 400
-        page = Paginator(Lot.objects.none(), LOTS_PER_PAGE).get_page(1)
+    page = Paginator(results, LOTS_PER_PAGE).get_page(request.GET.get("page"))
     defaults = {"status": OPEN_STATUSES, "ordering": "ends_at", "q": "", "page": ""}
     filtered = any(value and value != defaults.get(key, "") for key, value in params.items())
     return render(

@@ -164,3 +164,8 @@ def test_list_query_count_does_not_grow_with_lots(collector, django_assert_max_n
         body = client.get("/api/v1/lots/?q=重废&district=daoli&min_quantity=1").json()
     assert body["count"] == 15 and len(body["results"]) == 15
     assert all(len(item["photos"]) == 1 for item in body["results"])
+
+
+def test_a_date_with_no_utc_equivalent_is_400(board):
+    response = APIClient().get("/api/v1/lots/?ends_before=0001-01-01")
+    assert (response.status_code, response.json()["code"]) == (400, "validation_error")

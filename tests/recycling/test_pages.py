@@ -265,7 +265,7 @@ def test_a_date_without_a_utc_equivalent_is_a_message(web):
     response = web.get("/lots/?ends_before=0001-01-01")
 
     assert response.status_code == 400
-    assert messages_of(response) == ["The date is out of range."]
+    assert messages_of(response) == ["Date out of range."]
 
 
 @pytest.mark.parametrize("path", ["/lots/{big}/", "/lots/{big}/edit/", "/lots/photos/{big}/full/"])
