@@ -1,0 +1,240 @@
+"""Races on PostgreSQL, for real: twenty bidders hammering one lot from their own connections,
+clocks (threads and `run_auction_clock` processes) racing to close lots, and a competing bid
+injected between bid_place's lock and its write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import threading
+import time
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from auctions import services
+from auctions.models import Bid, LotEvent
+from auctions.selectors import ledger_verify
+from core.errors import DomainError
+from core.models import Notification
+from recycling.models import Lot
+from tests.auctions.helpers_live import manage, run_in_threads, subprocess_env
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+D = Decimal
+
+BIDDERS, ATTEMPTS = 20, 50
+
+
+def _end_now(*lot_ids: int) -> None:
+    Lot.objects.filter(pk__in=lot_ids).update(ends_at=timezone.now() - dt.timedelta(milliseconds=1))
+
+
+def _assert_chain(lot: Lot) -> None:
+    """seq 1..N without a gap, the lot's counters agree with its rows, the hash chain holds."""
+    lot.refresh_from_db()
+    seqs = list(LotEvent.objects.filter(lot=lot).order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, lot.seq + 1))
+    assert ledger_verify(lot_id=lot.pk) == []
+
+
+def test_twenty_bidders_hammering_one_lot_keep_every_invariant(live_lot, bidders):
+    lot = live_lot()
+    users = bidders(BIDDERS)
+    step = lot.bid_increment
+
+    def hammer(user, seed: int):
+        rng = random.Random(seed)
+        accepted, refused = [], Counter()
+        for _ in range(ATTEMPTS):
+            # Read outside any lock, like a client looking at the page: by the time the bid
+            # lands the price has often moved, and the bid must then be refused.
+            price = Lot.objects.values_list("current_price", flat=True).get(pk=lot.pk)
+            amount = (lot.start_price if price is None else price + step) + step * rng.choice((0, 0, 0, 1, 3))
+            try:
+                result = services.bid_place(actor=user, lot_id=lot.pk, amount=amount)
+            except DomainError as exc:
+                refused[exc.code] += 1
+            else:
+                accepted.append((result.bid.seq, result.bid.amount, user.company_id))
+        return accepted, refused
+
+    outcomes = run_in_threads(hammer, [(user, n) for n, user in enumerate(users)])
+
+    accepted = sorted(row for rows, _ in outcomes for row in rows)
+    refused = sum((r for _, r in outcomes), Counter())
+    assert set(refused) <= {"bid_too_low"}
+    assert len(accepted) + refused["bid_too_low"] == BIDDERS * ATTEMPTS
+    assert len(accepted) >= BIDDERS
+    assert len({company for _, _, company in accepted}) > 1
+
+    lot.refresh_from_db()
+    bids = list(Bid.objects.filter(lot=lot).order_by("seq"))
+    # Every accepted call is exactly one row, and every row was an accepted call.
+    assert [(b.seq, b.amount, b.bidder_id) for b in bids] == accepted
+    assert bids[0].amount >= lot.start_price
+    for before, after in zip(bids, bids[1:], strict=False):
+        assert after.amount >= before.amount + step, (before, after)
+        assert (after.amount - lot.start_price) % step == 0
+    assert lot.current_price == bids[-1].amount == max(b.amount for b in bids)
+    assert lot.bid_count == len(bids)
+
+    _assert_chain(lot)
+    events = list(LotEvent.objects.filter(lot=lot).order_by("seq"))
+    bid_events = [e for e in events if e.type == "bid"]
+    assert [e.seq for e in bid_events] == [b.seq for b in bids]
+    assert [e.payload["amount"] for e in bid_events] == [f"{b.amount:.2f}" for b in bids]
+    assert [e.payload["bid_count"] for e in bid_events] == list(range(1, len(bids) + 1))
+    # Inserted in the order they were numbered: no transaction slipped in between.
+    by_insertion = list(Bid.objects.filter(lot=lot).order_by("id").values_list("seq", flat=True))
+    assert by_insertion == sorted(by_insertion)
+    assert ledger_verify() == []
+
+
+def test_three_clock_threads_close_the_lot_exactly_once(live_lot, bidders):
+    lot = live_lot()
+    a, b = bidders(2)
+    services.bid_place(actor=a, lot_id=lot.pk, amount="2300.00")
+    services.bid_place(actor=b, lot_id=lot.pk, amount="2350.00")
+    _end_now(lot.pk)
+
+    results = run_in_threads(lambda: services.lot_close(lot_id=lot.pk), [()] * 3)
+
+    assert sum(r is not None for r in results) == 1
+    lot.refresh_from_db()
+    assert (lot.status, lot.winner_id, lot.final_price) == ("awarded", b.company_id, D("2350.00"))
+    assert LotEvent.objects.filter(lot=lot, type="closed").count() == 1
+    assert Notification.objects.filter(kind="auction_won").count() == 1
+    assert Notification.objects.filter(kind="lot_awarded").count() == 1
+    _assert_chain(lot)
+
+
+def test_clock_processes_and_threads_race_over_due_lots_each_closes_once(live_lot, bidders):
+    """Three `manage.py run_auction_clock --once` processes walk the due lots; once they are at
+    work, three clock threads join the race. Each lot is closed by exactly one of them."""
+    a, b = bidders(2)
+    lots = [live_lot() for _ in range(24)]
+    for n, lot in enumerate(lots):
+        services.bid_place(actor=a, lot_id=lot.pk, amount="2300.00")
+        services.bid_place(actor=b, lot_id=lot.pk, amount="2350.00")
+        if n % 2:
+            services.bid_place(actor=a, lot_id=lot.pk, amount="2400.00")
+    ids = [lot.pk for lot in lots]
+    _end_now(*ids)
+
+    env = subprocess_env()
+    procs = [manage("run_auction_clock", "--once", env=env) for _ in range(3)]
+    try:
+        deadline = time.monotonic() + 60
+        while (
+            Lot.objects.filter(pk__in=ids, status="live").count() == len(ids)
+            and any(p.poll() is None for p in procs)
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.005)
+
+        def clock():
+            closed = 0
+            for _ in range(50):
+                live = list(Lot.objects.filter(pk__in=ids, status="live").values_list("pk", flat=True))
+                if not live:
+                    break
+                closed += sum(services.lot_close(lot_id=lot_id) is not None for lot_id in live)
+            return closed
+
+        by_threads = run_in_threads(clock, [()] * 3)
+        outputs = [p.communicate(timeout=60)[0].decode() for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert [p.returncode for p in procs] == [0, 0, 0], outputs
+    by_processes = [sum(int(n) for n in re.findall(r"closed (\d+)", out)) for out in outputs]
+    assert sum(by_threads) + sum(by_processes) == len(ids), (by_threads, by_processes)
+    assert sum(by_processes) > 0  # the processes really took part
+
+    assert Counter(LotEvent.objects.filter(lot_id__in=ids, type="closed").values_list("lot_id", flat=True)) == {
+        pk: 1 for pk in ids
+    }
+    for n, lot in enumerate(lots):
+        lot.refresh_from_db()
+        winner, price = (a, D("2400.00")) if n % 2 else (b, D("2350.00"))
+        assert (lot.status, lot.winner_id, lot.final_price) == ("awarded", winner.company_id, price)
+        _assert_chain(lot)
+    assert Notification.objects.filter(kind="auction_won").count() == len(ids)
+
+
+@pytest.mark.parametrize(
+    "rival_amount, outcome",
+    [
+        ("2300.00", "bid_too_low"),  # read the same price as the first: it must now be refused…
+        ("2350.00", "accepted"),  # …or land on top of the first, having seen it as the leader
+    ],
+)
+def test_the_lot_lock_serialises_a_bid_injected_between_lock_and_write(
+    live_lot, bidders, monkeypatch, rival_amount, outcome
+):
+    lot = live_lot()
+    a, b = bidders(2)
+    first_thread = threading.current_thread()
+    real_lock = services.lock_lot
+    rival: dict = {"pid": None, "done": threading.Event()}
+
+    def rival_bids():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                rival["pid"] = cursor.fetchone()[0]
+            try:
+                rival["result"] = services.bid_place(actor=b, lot_id=lot.pk, amount=rival_amount)
+            except DomainError as exc:
+                rival["error"] = exc
+        finally:
+            connections.close_all()
+            rival["done"].set()
+
+    def lock_then_let_a_rival_in(lot_id: int) -> Lot:
+        locked = real_lock(lot_id)
+        if threading.current_thread() is first_thread and "thread" not in rival:
+            # We hold the row lock and have not written yet: the rival must now wait for it.
+            rival["thread"] = threading.Thread(target=rival_bids, daemon=True)
+            rival["thread"].start()
+            deadline = time.monotonic() + 20
+            waiting = False
+            while not waiting and time.monotonic() < deadline:
+                time.sleep(0.01)
+                if rival["pid"] is None:
+                    continue
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted", [rival["pid"]])
+                    waiting = cursor.fetchone()[0] > 0
+            assert waiting, "the rival never waited for the lot's lock"
+            assert not rival["done"].is_set()
+            assert Bid.objects.filter(lot_id=lot_id).count() == 0
+        return locked
+
+    monkeypatch.setattr(services, "lock_lot", lock_then_let_a_rival_in)
+
+    first = services.bid_place(actor=a, lot_id=lot.pk, amount="2300.00")
+
+    assert rival["done"].wait(30)
+    rival["thread"].join(5)
+    bids = list(Bid.objects.filter(lot=lot).order_by("seq"))
+    lot.refresh_from_db()
+    if outcome == "bid_too_low":
+        assert rival["error"].code == "bid_too_low"
+        assert "2350.00" in rival["error"].detail  # the minimum over the first bid, not the start
+        assert [(x.bidder_id, x.amount) for x in bids] == [(a.company_id, D("2300.00"))]
+        assert (lot.current_price, lot.bid_count, lot.seq) == (D("2300.00"), 1, first.bid.seq)
+    else:
+        result = rival["result"]
+        assert result.bid.seq == first.bid.seq + 1
+        assert result.outbid_company_id == a.company_id  # it saw the first bid as the leader
+        assert [(x.bidder_id, x.amount) for x in bids] == [(a.company_id, D("2300.00")), (b.company_id, D("2350.00"))]
+        assert (lot.current_price, lot.bid_count) == (D("2350.00"), 2)
+    _assert_chain(lot)
