@@ -29,9 +29,9 @@ help:
 	@echo "make check-messages  fail if a translatable string is missing from the catalogues (CI)"
 	@echo "make clean           remove the virtualenv, caches and collected static files"
 
-# Serves until Ctrl-C. Every process of the platform is started in the background inside one
-# shell; the first to exit (or Ctrl-C) ends the recipe and the trap stops the others. A second
-# process (the auction clock) is one more `... &` line before `wait -n`.
+# Serves until Ctrl-C. Every process of the platform (Daphne, the auction clock) is started in
+# the background inside one shell; the first to exit (or Ctrl-C) ends the recipe and the trap
+# stops the others.
 run: venv
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
@@ -40,6 +40,7 @@ run: venv
 	@trap 'kill $$(jobs -p) 2>/dev/null || true; wait' EXIT; \
 	trap 'exit 130' INT TERM; \
 	$(BIN)/daphne -b $(HOST) -p $(PORT) recycling.asgi:application & \
+	$(MANAGE) run_auction_clock & \
 	wait -n
 
 # pytest-django builds its own test database (SQLite: in memory), so db.sqlite3 is never used.

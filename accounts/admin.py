@@ -37,7 +37,8 @@ class CompanyAdmin(admin.ModelAdmin):
     list_display = ["name", "credit_code", "role", "status", "district", "created_at"]
     list_filter = ["status", "role", "district"]
     search_fields = ["name", "credit_code"]
-    readonly_fields = ["status", "status_reason", "reviewed_at", "created_at"]
+    # Identity and status change through the services (review, company_update) only.
+    readonly_fields = ["name", "credit_code", "role", "status", "status_reason", "reviewed_at", "created_at"]
     inlines = [DocumentInline]
     actions = [approve]
 

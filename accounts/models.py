@@ -7,6 +7,7 @@ from pathlib import PurePath
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -77,6 +78,10 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+        constraints = [
+            # "Racer" and "racer" are one login name, also when they register at the same instant.
+            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
+        ]
 
     @cached_property
     def is_cooperative_admin(self) -> bool:

@@ -112,6 +112,9 @@ def lot_search(*, user: Any, params: dict, base: QuerySet[Lot] | None = None) ->
     """The board's search: filters status, category, district, q, min/max_quantity,
     ends_before, and `ordering`. Without `status` the board shows lots open or closed, not
     withdrawn ones."""
+    if any("\x00" in str(value) for value in params.values()):
+        # PostgreSQL refuses NUL in text: a 400 here, not a 500 there.
+        raise invalid("validation_error", _("Null characters are not allowed."))
     qs = base if base is not None else lots_visible_to(user)
     status = params.get("status")
     if status:

@@ -1,6 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from core import views as core_views
 from recycling import views as recycling_views
 
 urlpatterns = [
@@ -8,6 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("recycling.api_urls")),
+    re_path(r"^api/", core_views.api_not_found),  # other API versions and paths: JSON 404
     path("lots/", include("recycling.lot_urls")),
     path("accounts/", include("accounts.urls")),
     path("coop/", include("accounts.coop_urls")),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from accounts.management.commands.load_demo import ADMIN_USERNAME, DEMO_PASSWORD, MEMBERS
 from accounts.models import Company, User
@@ -66,7 +68,28 @@ def test_load_demo_creates_three_collectors_four_processors_a_carrier_and_an_adm
         assert member.username in out
         assert member.company in out
     assert DEMO_PASSWORD in out
-    assert AuditEntry.objects.count() == 0
+    # Accounts are seed data (no decision recorded); demo lots go through the services.
+    assert not AuditEntry.objects.filter(target_type="company").exists()
+
+
+def test_load_demo_lists_lots_in_every_status_a_live_one_for_the_next_hour_and_wanted_requests():
+    from auctions.selectors import ledger_verify
+    from recycling.models import Lot, WantedRequest
+    from recycling.selectors import market_prices
+
+    run("load_demo")
+
+    statuses = set(Lot.objects.values_list("status", flat=True))
+    assert statuses == {s.value for s in Lot.Status}
+    soon = timezone.now() + dt.timedelta(minutes=50)
+    live = Lot.objects.filter(status="live", ends_at__gte=soon, deposit=0, format="english")
+    assert live.filter(bid_count__gt=0).exists()
+    assert WantedRequest.objects.filter(status="open").count() == 4
+    assert {item.category.code for item in market_prices()} >= {"steel", "paper", "plastics"}
+    assert ledger_verify() == []
+    count = Lot.objects.count()
+    run("load_demo")
+    assert Lot.objects.count() == count
 
 
 def test_load_demo_twice_duplicates_nothing_and_resets_passwords_and_statuses():

@@ -58,7 +58,9 @@ def _nothing_registered() -> None:
 
 
 def test_validation_error_fields_are_flattened(api):
-    response = api.post(REGISTER_URL, _register_body(role="trader", district="nowhere"), format="json")
+    response = api.post(
+        REGISTER_URL, _register_body(role="trader", district="nowhere"), format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
 
     body = _assert_error(response, 400, "validation_error", fields=True)
     assert set(body["fields"]) == {"company.role", "company.district"}

@@ -2,8 +2,9 @@
 
 Idempotent: every row is created or updated by a natural key (username, credit code), so a
 second run duplicates nothing, puts the demo companies back to `verified` and resets the
-demo passwords. Seed data is written straight through the ORM on purpose: it records no
-business decision (no review, no audit entry), it only sets up the shop window.
+demo passwords. Accounts are written straight through the ORM on purpose: they record no
+business decision (no review, no audit entry), they only set up the shop window. Demo lots
+come from recycling.demo, through the services.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from dataclasses import dataclass
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from accounts.models import Company, User
 from accounts.services import user_set_admin
 from accounts.validators import credit_code_check_char
 from core.districts import District
+from recycling.demo import load_demo_lots
+from recycling.models import Lot
 
 DEMO_PASSWORD = "demo-2026"
 ADMIN_USERNAME = "coop_admin"
@@ -197,10 +201,22 @@ def load_accounts() -> list[tuple[str, str, str]]:
 
 
 class Command(BaseCommand):
-    help = "Load idempotent demo data (cooperative admin, collectors, processors, a carrier) and print the logins."
+    help = (
+        "Load idempotent demo data (cooperative admin, collectors, processors, a carrier, lots in every "
+        "status, wanted requests) and print the logins."
+    )
 
     def handle(self, *args, **options) -> None:
         logins = load_accounts()
+        users = {user.username: user for user in User.objects.filter(username__in=[u for u, _r, _c in logins])}
+        # The demo's notices are not real mail: keep them out of the console.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            made = load_demo_lots(
+                admin=users[ADMIN_USERNAME],
+                collectors=[users[f"collector{n}"] for n in (1, 2, 3)],
+                processors=[users[f"processor{n}"] for n in (1, 2, 3, 4)],
+            )
+        self.stdout.write(f"Demo lots: {made} created; {Lot.objects.count()} in all, one live for the next hour.")
         rows = [("username", "password", "role", "company"), *((u, DEMO_PASSWORD, r, c) for u, r, c in logins)]
         widths = [max(_width(row[i]) for row in rows) for i in range(4)]
         for index, row in enumerate(rows):

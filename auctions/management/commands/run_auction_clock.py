@@ -48,7 +48,6 @@ class Command(BaseCommand):
         if not once:
             self.stdout.write(f"auction clock running every {interval}s")
         while True:
-            close_old_connections()
             try:
                 opened, closed = tick()
                 if opened or closed:
@@ -58,3 +57,5 @@ class Command(BaseCommand):
             if once or stop:
                 break
             time.sleep(interval)
+            # Between ticks, not before the first: a broken or stale connection is replaced.
+            close_old_connections()
