@@ -60,9 +60,14 @@ def increment_for(lot: Lot, price: Decimal | None = None) -> Decimal:
 
 
 def minimum_next_bid(lot: Lot) -> Decimal:
+    """The lowest bid the engine accepts now: one increment over the price, rounded up to the
+    grid (a proxy capped at an off-grid ceiling leaves the price itself off the grid)."""
     if lot.format == Lot.Format.SEALED or lot.current_price is None:
         return lot.start_price
-    return lot.current_price + increment_for(lot)
+    step = increment_for(lot)
+    minimum = lot.current_price + step
+    offset = (minimum - lot.start_price) % step
+    return minimum if offset == 0 else minimum - offset + step
 
 
 @dataclass
@@ -142,13 +147,16 @@ def _record_bid(
         "ends_at": timezone.localtime(lot.ends_at).isoformat(),
     }
     event = append_event(lot, LotEvent.Type.BID, payload, at=now)
+    # A typed bid above the bidder's own earlier ceiling supersedes it: that ceiling is no
+    # longer this bid's maximum (and would break the bid_max_at_least_amount constraint).
+    ceiling = bidder.max_amount if bidder.max_amount is not None and bidder.max_amount >= amount else None
     return Bid.objects.create(
         lot=lot,
         bidder_id=bidder.company_id,
         bidder_no=bidder.number,
         placed_by=None if proxy else by,
         amount=amount,
-        max_amount=bidder.max_amount,
+        max_amount=ceiling,
         is_proxy=proxy,
         seq=event.seq,
         ranked_at=ranked_at or now,
