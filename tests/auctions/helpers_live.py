@@ -134,6 +134,7 @@ class Daphne:
                 self.proc.kill()
                 self.proc.wait(10)
         self._log.close()
+        self.log_path.unlink(missing_ok=True)
 
     def log(self) -> str:
         self._log.flush()
