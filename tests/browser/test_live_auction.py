@@ -1,0 +1,315 @@
+"""Live bidding in real browsers against a real ASGI server.
+
+pytest-django's live_server speaks WSGI only, so this module starts its own stack: Daphne
+(HTTP + WebSockets) and the auction clock (`run_auction_clock`), both on one file-based SQLite
+database that the fixture migrates and fills through `manage.py shell -c`. The processes share
+no channel layer (unless REDIS_URL is set): a bid placed over a browser's socket reaches the
+other browsers through Daphne's own layer, and the clock's close reaches them through the
+panel's resync while it shows "closing…" - the way a lost broadcast is repaired in production.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+LIVE_UPDATE_MS = 1_000  # another bidder's page shows a bid within a second
+
+
+@dataclass
+class Stack:
+    url: str
+    env: dict[str, str]
+
+    def manage(self, *args: str, timeout: float = 120) -> str:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        assert done.returncode == 0, f"manage.py {args[0]} failed:\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_serving(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"daphne exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/accounts/login/", timeout=2) as response:  # noqa: S310 (our own server)
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"daphne did not answer within {timeout}s:\n{log.read_text()}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """Daphne and the auction clock on a migrated SQLite file; both stopped, always."""
+    tmp = tmp_path_factory.mktemp("live_stack")
+    # The root URLs plus /auctions/ (tests/auctions/urls_for_tests.py), and a fast hasher.
+    (tmp / "live_settings.py").write_text(
+        "from recycling.settings import *  # noqa: F403\n"
+        "ROOT_URLCONF = 'tests.auctions.urls_for_tests'\n"
+        "PASSWORD_HASHERS = ['django.contrib.auth.hashers.MD5PasswordHasher']\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(
+        DJANGO_SETTINGS_MODULE="live_settings",
+        PYTHONPATH=os.pathsep.join([str(tmp), str(ROOT)]),
+        DATABASE_URL=f"sqlite:///{tmp / 'live.sqlite3'}",
+        DEBUG="true",
+        CHANNELS_PREFIX=f"live{secrets.token_hex(4)}",  # alone on a shared Redis, if any
+        CACHE_PREFIX=f"live{secrets.token_hex(4)}",
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        PYTHONUNBUFFERED="1",
+    )
+    port = _free_port()
+    stack = Stack(url=f"http://127.0.0.1:{port}", env=env)
+    stack.manage("migrate", "--noinput")
+
+    processes: list[subprocess.Popen] = []
+    daphne_log, clock_log = tmp / "daphne.log", tmp / "clock.log"
+    try:
+        with daphne_log.open("w") as out:
+            processes.append(
+                subprocess.Popen(
+                    [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "recycling.asgi:application"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        with clock_log.open("w") as out:
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "manage.py", "run_auction_clock", "--interval", "0.2"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        _wait_until_serving(stack.url, processes[0], daphne_log)
+        yield stack
+    finally:
+        for process in processes:
+            _stop(process)
+
+
+SETUP = """
+import datetime as dt, json, random
+from decimal import Decimal
+from django.utils import timezone
+from accounts.models import Company
+from recycling import services
+from tests import factories
+
+tag, seed = {tag!r}, random.SystemRandom().randrange(10**9)
+
+def member(role, name, n):
+    company = factories.make_company(role=role, credit_code=factories.credit_code(seed + n), name=f"{{name}}-{{tag}}")
+    return factories.make_user(company=company, username=f"{{name}}_{{tag}}", email=f"{{name}}_{{tag}}@example.com")
+
+seller = member(Company.Role.COLLECTOR, "seller", 1)
+a, b = member(Company.Role.PROCESSOR, "proc_a", 2), member(Company.Role.PROCESSOR, "proc_b", 3)
+now = timezone.now()
+lot = factories.make_lot(
+    seller=seller, status="pending_review", starts_at=now - dt.timedelta(minutes=5),
+    ends_at=now + dt.timedelta(seconds={seconds}), bid_increment=Decimal("50.00"),
+    soft_close_seconds={soft_close}, max_extension_seconds={max_extension}, deposit=Decimal("0.00"),
+)
+services.lot_review(actor=factories.make_admin(username=f"coop_{{tag}}"), lot_id=lot.pk, decision="approve")
+lot.refresh_from_db()
+assert lot.status == "live", lot.status
+print(json.dumps({{"lot": lot.pk, "a": a.username, "b": b.username}}))
+"""
+
+
+def _make_lot(stack: Stack, *, seconds: int, soft_close: int = 0, max_extension: int = 0) -> dict:
+    """A live English lot (start 2300.00/t, increment 50.00) ending in `seconds`, and two
+    verified processors, made in the server's database."""
+    code = SETUP.format(tag=secrets.token_hex(3), seconds=seconds, soft_close=soft_close, max_extension=max_extension)
+    return json.loads(stack.manage("shell", "-c", code).strip().splitlines()[-1])
+
+
+@pytest.fixture
+def browser_context(pw_browser, stack):
+    """browser_context() -> a fresh context (own cookies) on the Daphne server, phone-sized."""
+    contexts = []
+
+    def make():
+        context = pw_browser.new_context(base_url=stack.url, locale="en-US", viewport={"width": 390, "height": 844})
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def _logged_in(context, username: str) -> Page:
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.form button[type=submit]")
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+    return page
+
+
+def _open_lot(page: Page, lot_id: int):
+    page.goto(f"/auctions/lots/{lot_id}/")
+    panel = page.get_by_test_id("live-panel")
+    expect(panel).to_have_attribute("data-state", re.compile(r"^(live|leading|outbid)$"))
+    return panel
+
+
+def _events(page: Page) -> list[dict]:
+    return page.evaluate("window.__lotEvents")
+
+
+def _assert_gap_free(events: list[dict]) -> None:
+    """After each snapshot, every frame's seq is the previous one plus one."""
+    last = None
+    for frame in events:
+        if frame["type"] == "snapshot":
+            assert last is None or frame["seq"] >= last
+        else:
+            assert frame["seq"] == last + 1, [(f["type"], f["seq"]) for f in events]
+        last = frame["seq"]
+
+
+def test_two_processors_bid_live_and_both_see_the_close(stack, browser_context):
+    # Given a live English lot that closes in about 20 s, two processors and a visitor on its page
+    data = _make_lot(stack, seconds=20)
+    page_a = _logged_in(browser_context(), data["a"])
+    page_b = _logged_in(browser_context(), data["b"])
+    visitor = browser_context().new_page()
+    panel_a, panel_b = _open_lot(page_a, data["lot"]), _open_lot(page_b, data["lot"])
+    panel_v = _open_lot(visitor, data["lot"])
+    expect(panel_v.get_by_test_id("login-link")).to_be_visible()
+    expect(panel_v.get_by_test_id("bid-form")).to_have_count(0)
+    expect(panel_b.get_by_test_id("bid-amount")).to_have_value("2300.00")
+    expect(panel_b.locator("[data-role=clock-value]")).to_have_text(re.compile(r"^(\d+min \d\d|\d{1,2})s$"))
+
+    # When processor A bids 2,400.00 through the form
+    panel_a.get_by_test_id("bid-amount").fill("2400.00")
+    panel_a.get_by_test_id("bid-submit").click()
+    expect(panel_a.get_by_test_id("bid-result")).to_have_attribute("data-ok", "true")
+
+    # Then B's page (and the visitor's) shows the new price within a second, without reloading
+    expect(panel_b.get_by_test_id("current-price")).to_have_text("¥2,400.00/t", timeout=LIVE_UPDATE_MS)
+    expect(panel_v.get_by_test_id("current-price")).to_have_text("¥2,400.00/t", timeout=LIVE_UPDATE_MS)
+    expect(panel_a).to_have_attribute("data-state", "leading")
+    expect(panel_b.get_by_test_id("bid-amount")).to_have_value("2450.00")
+    expect(panel_b.get_by_test_id("bid-history").locator("li").first).to_contain_text("¥2,400.00")
+    expect(panel_b.get_by_test_id("live-bid-count")).to_have_text("1 bid")
+
+    # When B answers with the prefilled minimum, A is outbid within a second
+    panel_b.get_by_test_id("bid-submit").click()
+    expect(panel_b.get_by_test_id("bid-result")).to_have_attribute("data-ok", "true")
+    expect(panel_b).to_have_attribute("data-state", "leading")
+    expect(panel_a).to_have_attribute("data-state", "outbid", timeout=LIVE_UPDATE_MS)
+    expect(panel_a.get_by_test_id("current-price")).to_have_text("¥2,450.00/t")
+
+    # A bid below the minimum is refused with the engine's reason, and changes nothing
+    panel_a.get_by_test_id("bid-amount").fill("2450.00")
+    panel_a.get_by_test_id("bid-submit").click()
+    expect(panel_a.get_by_test_id("bid-result")).to_have_attribute("data-code", "bid_too_low")
+    expect(panel_a.get_by_test_id("bid-result")).to_contain_text("2500.00")
+    expect(panel_a.get_by_test_id("current-price")).to_have_text("¥2,450.00/t")
+
+    # Then the clock closes the lot: every page shows the closed state with the final price
+    for panel in (panel_a, panel_b, panel_v):
+        expect(panel).to_have_attribute("data-state", "closed", timeout=40_000)
+        expect(panel.get_by_test_id("current-price")).to_have_text("¥2,450.00/t")
+        expect(panel.get_by_test_id("bid-form")).to_be_hidden()
+    expect(panel_b.get_by_test_id("live-result")).to_have_text("You won this lot at ¥2,450.00/t.")
+    expect(panel_a.get_by_test_id("live-result")).to_have_text("Sold at ¥2,450.00/t to Bidder 2.")
+    expect(panel_a.get_by_test_id("bid-history")).to_contain_text("Bidder 1 (you)")
+
+    for page in (page_a, page_b, visitor):
+        events = _events(page)
+        _assert_gap_free(events)
+        assert events[-1]["type"] == "closed" and events[-1]["status"] == "awarded"
+        assert events[-1]["final_price"] == "2450.00"
+        assert [f["amount"] for f in events if f["type"] == "bid"] == ["2400.00", "2450.00"]
+
+
+def test_a_late_bid_extends_the_countdown_and_a_dropped_page_catches_up(stack, browser_context):
+    # Given a lot ending in 15 s with a 60 s soft close, capped at 10 s of extension
+    data = _make_lot(stack, seconds=15, soft_close=60, max_extension=10)
+    page_a = _logged_in(browser_context(), data["a"])
+    page_b = _logged_in(browser_context(), data["b"])
+    panel_a, panel_b = _open_lot(page_a, data["lot"]), _open_lot(page_b, data["lot"])
+    ends_before = panel_b.get_attribute("data-ends-at")
+
+    # When A bids inside the soft-close window
+    panel_a.get_by_test_id("bid-submit").click()
+    expect(panel_a.get_by_test_id("bid-result")).to_have_attribute("data-ok", "true")
+
+    # Then B sees the extension notice, and the end moved 10 s (the cap)
+    flash = panel_b.get_by_test_id("live-flash")
+    expect(flash).to_be_visible(timeout=LIVE_UPDATE_MS)
+    expect(flash).to_have_attribute("data-kind", "extended")
+    extended = [f for f in _events(page_b) if f["type"] == "status" and f.get("event") == "extended"]
+    assert len(extended) == 1
+    moved = page_b.evaluate("([a, b]) => (Date.parse(b) - Date.parse(a)) / 1000", [ends_before, extended[0]["ends_at"]])
+    assert moved == pytest.approx(10, abs=0.01)
+
+    # When B's connection drops and A bids while B is away
+    page_b.evaluate("document.querySelector('[data-live]').__live.ws.close()")
+    expect(panel_b).to_have_attribute("data-state", "reconnecting")
+    panel_a.get_by_test_id("bid-amount").fill("2500.00")
+    panel_a.get_by_test_id("bid-submit").click()
+    expect(panel_a.get_by_test_id("bid-result")).to_have_attribute("data-ok", "true")
+
+    # Then B reconnects by itself and catches up, with every event once and in order
+    expect(panel_b).to_have_attribute("data-state", "live", timeout=5_000)
+    expect(panel_b.get_by_test_id("current-price")).to_have_text("¥2,500.00/t")
+    expect(panel_b.get_by_test_id("bid-amount")).to_have_value("2550.00")
+    events = _events(page_b)
+    _assert_gap_free(events)
+    assert [f["type"] for f in events].count("snapshot") == 2
