@@ -5,6 +5,7 @@ Production differs only by environment variables (see README "Configuration").
 """
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "accounts",
     "recycling",
     "auctions",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -191,6 +193,14 @@ STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "pk_test_local")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "whsec_local")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
 STRIPE_JS_URL = env_str("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+# Seconds before a Stripe call counts as failed; the step is then retried (docs/payments.md).
+STRIPE_TIMEOUT = float(env_str("STRIPE_TIMEOUT", "10"))
+# Money steps after a close run in a background thread (False: inline, as the tests do).
+PAYMENTS_STEPS_IN_BACKGROUND = env_bool("PAYMENTS_STEPS_IN_BACKGROUND", True)
+BUYER_FEE_RATE = Decimal(env_str("BUYER_FEE_RATE", "0.02"))  # of the gross, paid by the buyer
+SELLER_FEE_RATE = Decimal(env_str("SELLER_FEE_RATE", "0.00"))  # of the gross, kept from the seller
+DEPOSIT_FORFEIT_SELLER_SHARE = Decimal(env_str("DEPOSIT_FORFEIT_SELLER_SHARE", "0.50"))
+PAYMENT_DAYS = env_int("PAYMENT_DAYS", 3)  # default payment deadline: days after the award
 
 # --- API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
