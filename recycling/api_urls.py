@@ -7,6 +7,7 @@ from accounts import api as accounts_api
 from auctions import api as auctions_api
 from core import api as core_api
 from core.views import api_not_found
+from payments import api as payments_api
 from recycling import api as recycling_api
 
 app_name = "api"
@@ -50,6 +51,37 @@ urlpatterns = [
     route("wanted", recycling_api.WantedListApi.as_view(), "wanted-list"),
     route(r"wanted/(?P<wanted_id>\d+)/close", recycling_api.WantedCloseApi.as_view(), "wanted-close"),
     route("market/prices", recycling_api.MarketPricesApi.as_view(), "market-prices"),
+    route("payments/cards", payments_api.CardListApi.as_view(), "payment-cards"),
+    route("payments/cards/setup", payments_api.CardSetupApi.as_view(), "payment-card-setup"),
+    route("payments/stripe/webhook", payments_api.StripeWebhookApi.as_view(), "stripe-webhook"),
+    route("payments/payouts", payments_api.PayoutListApi.as_view(), "payout-list"),
+    route(r"payments/payouts/(?P<payout_id>\d+)/paid", payments_api.PayoutPaidApi.as_view(), "payout-paid"),
+    route("payments/strikes", payments_api.StrikeListApi.as_view(), "strike-list"),
+    route(r"payments/strikes/(?P<strike_id>\d+)/reverse", payments_api.StrikeReverseApi.as_view(), "strike-reverse"),
+    route(r"lots/(?P<lot_id>\d+)/deposit", payments_api.LotDepositApi.as_view(), "lot-deposit"),
+    route(r"lots/(?P<lot_id>\d+)/payment-terms", payments_api.LotPaymentTermsApi.as_view(), "lot-payment-terms"),
+    route(r"lots/(?P<lot_id>\d+)/settlement", payments_api.LotSettlementApi.as_view(), "lot-settlement"),
+    route(
+        r"lots/(?P<lot_id>\d+)/settlement/weight",
+        payments_api.LotSettlementWeightApi.as_view(),
+        "lot-settlement-weight",
+    ),
+    route(r"lots/(?P<lot_id>\d+)/settlement/pay", payments_api.LotSettlementPayApi.as_view(), "lot-settlement-pay"),
+    route(
+        r"lots/(?P<lot_id>\d+)/settlement/default",
+        payments_api.LotSettlementDefaultApi.as_view(),
+        "lot-settlement-default",
+    ),
+    route(
+        r"lots/(?P<lot_id>\d+)/settlement/reoffer",
+        payments_api.LotSettlementReofferApi.as_view(),
+        "lot-settlement-reoffer",
+    ),
+    route(
+        r"lots/(?P<lot_id>\d+)/settlement/relist",
+        payments_api.LotSettlementRelistApi.as_view(),
+        "lot-settlement-relist",
+    ),
     # Last: any other path under /api/ is a JSON 404, also with DEBUG on.
     re_path(r"^.*$", api_not_found, name="not-found"),
 ]
