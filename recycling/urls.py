@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("coop/", include("accounts.coop_urls")),
     path("notifications/", include("core.urls")),
+    path("payments/", include("payments.urls")),
 ]
 
 handler400 = "core.views.bad_request"
