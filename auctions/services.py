@@ -36,6 +36,7 @@ from auctions.events import append_event
 from auctions.models import Bid, Bidder, LotEvent
 from core.errors import DomainError, conflict, forbidden, invalid
 from core.services import notify
+from payments.services import deposit_check, lot_money_after_close
 from recycling.models import Lot
 from recycling.services import lock_lot
 
@@ -186,6 +187,7 @@ def bid_place(*, actor: Any, lot_id: int, amount: Any, max_amount: Any = None) -
         if lot.status != Lot.Status.LIVE or now >= lot.ends_at or now < lot.starts_at:
             raise conflict("auction_not_live", _("This auction is not open for bids."))
         _require_licence(company, lot, at=timezone.localdate(now))
+        deposit_check(company=company, lot=lot)
         if lot.format == Lot.Format.SEALED:
             result = _sealed_bid(lot, company, amount, by=actor, now=now)
         else:
@@ -361,6 +363,8 @@ def lot_close(*, lot_id: int, now: dt.datetime | None = None) -> Lot | None:
             ]
         )
         _notify_close(lot)
+        # Release the losers' deposits, capture the winner's: after the commit, never in it.
+        transaction.on_commit(lambda: lot_money_after_close(lot_id=lot.pk))
         return lot
 
 
