@@ -380,6 +380,10 @@ def lot_withdraw(*, actor: Any, lot_id: int, reason: str) -> Lot:
         after=_snapshot(lot),
         reason=reason,
     )
+    from payments.services import lot_money_after_close  # here: payments imports this module
+
+    # Every deposit hold on the lot is released after the commit, never in it.
+    transaction.on_commit(lambda: lot_money_after_close(lot_id=lot.pk))
     notify(
         users=lot.seller.members.all(),
         kind="lot_withdrawn",
