@@ -19,6 +19,8 @@ def live_lot(collector):
             "starts_at": now - dt.timedelta(minutes=10),
             "ends_at": now + dt.timedelta(hours=1),
             "bid_increment": Decimal("50.00"),
+            # The engine's tests bid without deposit holds (tests/payments covers deposits).
+            "deposit": Decimal("0.00"),
         }
         terms.update(overrides)
         lot = factories.make_lot(seller=collector, status="pending_review", **terms)
