@@ -17,6 +17,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from auctions.services import due_lot_ids, lot_close, lot_open
+from payments.services import payments_clock_tick
 
 log = logging.getLogger("auctions.clock")
 
@@ -26,6 +27,7 @@ def tick() -> tuple[int, int]:
     to_open, to_close = due_lot_ids(now=now)
     opened = sum(1 for lot_id in to_open if lot_open(lot_id=lot_id) is not None)
     closed = sum(1 for lot_id in to_close if lot_close(lot_id=lot_id) is not None)
+    payments_clock_tick()  # every 30 s at most: retry money steps, renew holds, defaults
     return opened, closed
 
 
