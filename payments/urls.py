@@ -7,6 +7,7 @@ from payments import views
 app_name = "payments"
 urlpatterns = [
     path("cards/", views.cards, name="cards"),
+    path("lots/<int:lot_id>/register/", views.register, name="register"),
     path("lots/<int:lot_id>/deposit/confirm/", views.deposit_confirm, name="deposit_confirm"),
     path("lots/<int:lot_id>/statement/", views.statement, name="statement"),
     path("lots/<int:lot_id>/pay/", views.settlement_pay, name="settlement_pay"),

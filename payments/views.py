@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -42,6 +43,12 @@ def _api(name: str, *args: Any) -> str:
     return reverse(f"api:{name}", args=args).rstrip("/") + "/"
 
 
+def _safe_next(request: HttpRequest) -> str:
+    target = request.GET.get("next", "")
+    ok = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return target if ok and target.startswith("/") else ""
+
+
 @login_required
 def cards(request: HttpRequest) -> HttpResponse:
     """The processor's saved cards and the form that saves one (Stripe.js Card Element)."""
@@ -56,10 +63,19 @@ def cards(request: HttpRequest) -> HttpResponse:
             "cards": list(selectors.cards_of(company.pk)),
             "setup_url": _api("payment-card-setup"),
             "cards_url": _api("payment-cards"),
-            "next": request.GET.get("next", "") if str(request.GET.get("next", "")).startswith("/") else "",
+            "next": _safe_next(request),
             **_stripe_context(),
         },
     )
+
+
+def register(request: HttpRequest, lot_id: int) -> HttpResponse:
+    """Register to bid on a lot: its deposit terms and the registration box (the same panel
+    the lot page includes)."""
+    lot = lot_for(request.user, lot_id)
+    if lot is None or lot.status not in Lot.PUBLISHED:
+        raise Http404(_("No such lot."))
+    return render(request, "payments/register.html", {"lot": lot})
 
 
 @login_required

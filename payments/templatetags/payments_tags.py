@@ -4,6 +4,7 @@ settlement statement for the buyer, the seller and the cooperative."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import template
 from django.urls import reverse
@@ -46,6 +47,6 @@ def lot_payment_panel(context: template.Context, lot: Lot | None = None) -> dict
         "banned_until": banned_until(company) if is_processor else None,
         "deposit_url": reverse("api:lot-deposit", args=[lot.pk]).rstrip("/") + "/",
         "confirm_url": reverse("payments:deposit_confirm", args=[lot.pk]),
-        "cards_url": reverse("payments:cards") + f"?next={reverse('recycling:lot_detail', args=[lot.pk])}",
+        "cards_url": reverse("payments:cards") + "?" + urlencode({"next": request.path if request else ""}),
         "statement_url": reverse("payments:statement", args=[lot.pk]) if show_statement else "",
     }
