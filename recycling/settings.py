@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "recycling",
     "auctions",
     "payments",
+    "logistics",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +203,20 @@ SELLER_FEE_RATE = Decimal(env_str("SELLER_FEE_RATE", "0.00"))  # of the gross, k
 DEPOSIT_FORFEIT_SELLER_SHARE = Decimal(env_str("DEPOSIT_FORFEIT_SELLER_SHARE", "0.50"))
 PAYMENT_DAYS = env_int("PAYMENT_DAYS", 3)  # default payment deadline: days after the award
 
+# --- Logistics (docs/logistics.md) ---------------------------------------------------
+# Road km = haversine km × this factor (Harbin's detours around the river and rail yards).
+LOGISTICS_ROAD_FACTOR = float(env_str("LOGISTICS_ROAD_FACTOR", "1.3"))
+# A net weight off the listed quantity by more than this share goes to the cooperative.
+LOGISTICS_WEIGHT_TOLERANCE = float(env_str("LOGISTICS_WEIGHT_TOLERANCE", "0.05"))
+LOGISTICS_DISPUTE_HOURS = env_int("LOGISTICS_DISPUTE_HOURS", 48)  # the seller's window after weighing
+LOGISTICS_QUOTE_MINUTES = env_int("LOGISTICS_QUOTE_MINUTES", 30)  # a quote's price holds this long
+LOGISTICS_MAX_SLOT_HOURS = env_int("LOGISTICS_MAX_SLOT_HOURS", 12)
+LOGISTICS_MAX_TRIPS_PER_VEHICLE = env_int("LOGISTICS_MAX_TRIPS_PER_VEHICLE", 4)  # loads per vehicle in one slot
+LOGISTICS_SPEED_KMH = env_int("LOGISTICS_SPEED_KMH", 40)  # average loaded speed in and around Harbin
+LOGISTICS_SERVICE_MINUTES = env_int("LOGISTICS_SERVICE_MINUTES", 30)  # loading or unloading at a stop
+LOGISTICS_PIECE_WEIGHT_T = float(env_str("LOGISTICS_PIECE_WEIGHT_T", "1.0"))  # a lot counted in pieces
+LOGISTICS_ROUTE_SECONDS = float(env_str("LOGISTICS_ROUTE_SECONDS", "1.0"))  # the route solver's time limit
+
 # --- API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first so that an unauthenticated API call answers 401 with WWW-Authenticate.
@@ -245,6 +260,10 @@ SPECTACULAR_SETTINGS = {
         "DistrictEnum": "core.districts.District",
         "LotStatusEnum": "recycling.models.Lot.Status",
         "UnitEnum": "recycling.models.Unit",
+        "VehicleTypeEnum": "logistics.models.Vehicle.Type",
+        "DeductionKindEnum": "logistics.models.Deduction.Kind",
+        "DocumentKindEnum": "accounts.models.CompanyDocument.Kind",
+        "BookingStatusEnum": "logistics.models.Booking.Status",
     },
 }
 
