@@ -7,6 +7,7 @@ from accounts import api as accounts_api
 from auctions import api as auctions_api
 from core import api as core_api
 from core.views import api_not_found
+from logistics import api as logistics_api
 from payments import api as payments_api
 from recycling import api as recycling_api
 
@@ -82,6 +83,33 @@ urlpatterns = [
         payments_api.LotSettlementRelistApi.as_view(),
         "lot-settlement-relist",
     ),
+    route("vehicles", logistics_api.VehicleListApi.as_view(), "vehicle-list"),
+    route(r"vehicles/(?P<vehicle_id>\d+)", logistics_api.VehicleDetailApi.as_view(), "vehicle-detail"),
+    route(r"lots/(?P<lot_id>\d+)/quotes", logistics_api.LotQuotesApi.as_view(), "lot-quotes"),
+    route(r"lots/(?P<lot_id>\d+)/bookings", logistics_api.LotBookingsApi.as_view(), "lot-bookings"),
+    route(r"lots/(?P<code>HRB-\d{4}-\d{6,})/trace", logistics_api.LotTraceApi.as_view(), "lot-trace"),
+    route("bookings", logistics_api.BookingListApi.as_view(), "booking-list"),
+    route(r"bookings/(?P<booking_id>\d+)", logistics_api.BookingDetailApi.as_view(), "booking-detail"),
+    route(r"bookings/(?P<booking_id>\d+)/accept", logistics_api.BookingAcceptApi.as_view(), "booking-accept"),
+    route(r"bookings/(?P<booking_id>\d+)/decline", logistics_api.BookingDeclineApi.as_view(), "booking-decline"),
+    route(r"bookings/(?P<booking_id>\d+)/cancel", logistics_api.BookingCancelApi.as_view(), "booking-cancel"),
+    route(r"bookings/(?P<booking_id>\d+)/advance", logistics_api.BookingAdvanceApi.as_view(), "booking-advance"),
+    route(r"bookings/(?P<booking_id>\d+)/weighing", logistics_api.BookingWeighingApi.as_view(), "booking-weighing"),
+    route(
+        r"bookings/(?P<booking_id>\d+)/weighing/deductions",
+        logistics_api.WeighingDeductionApi.as_view(),
+        "weighing-deductions",
+    ),
+    route(
+        r"bookings/(?P<booking_id>\d+)/weighing/accept", logistics_api.WeighingAcceptApi.as_view(), "weighing-accept"
+    ),
+    route(
+        r"bookings/(?P<booking_id>\d+)/weighing/dispute", logistics_api.WeighingDisputeApi.as_view(), "weighing-dispute"
+    ),
+    route(
+        r"bookings/(?P<booking_id>\d+)/weighing/decide", logistics_api.WeighingDecideApi.as_view(), "weighing-decide"
+    ),
+    route("route-plan", logistics_api.RoutePlanApi.as_view(), "route-plan"),
     # Last: any other path under /api/ is a JSON 404, also with DEBUG on.
     re_path(r"^.*$", api_not_found, name="not-found"),
 ]
