@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from core import views as core_views
+from logistics import views as logistics_views
 from recycling import views as recycling_views
 
 urlpatterns = [
@@ -14,6 +15,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("coop/", include("accounts.coop_urls")),
     path("notifications/", include("core.urls")),
+    path("logistics/", include("logistics.urls")),
+    path("trace/<str:code>/", logistics_views.trace_page, name="trace"),
     path("payments/", include("payments.urls")),
 ]
 
