@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.template import engines
 from django.test import RequestFactory
+from django.utils import translation
 
 from payments import services
 from tests.payments.helpers import bid, close, register, save_card
@@ -28,7 +29,9 @@ def test_the_terms_are_shown_before_anyone_registers(localstripe, deposit_lot):
     html = _panel(lot, AnonymousUser())
 
     assert 'data-term="deposit-amount">¥6,900.00<' in html
-    assert "3 days after the award" in html
+    assert "成交后 3 天" in html  # zh-Hans, the platform's language
+    with translation.override("en"):
+        assert "3 days after the award" in _panel(lot, AnonymousUser())
     assert 'data-term="pickup-deadline"' in html
     assert "deposit-register" not in html
 
