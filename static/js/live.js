@@ -376,8 +376,9 @@
     var lot = f.lot || {};
     var floor = f.min_next_bid ? this.gridUp(fen(f.min_next_bid)) : this.minAfter(fen(lot.current_price));
     if (floor !== null && (this.s.minNext === null || floor > this.s.minNext)) this.s.minNext = floor;
-    this.userEdited = false;
-    if (this.el.max) this.el.max.value = "";
+    // Prefill the next minimum, unless the bidder typed another amount while this one flew.
+    if (pending && this.el.amount.value.trim() === pending.typed) this.userEdited = false;
+    if (this.el.max && pending && this.el.max.value.trim() === pending.typedMax) this.el.max.value = "";
     this.updateMinNext();
     this.showResult(text, true, "");
   };
@@ -452,8 +453,9 @@
     if (this.s.format === "sealed") min = this.computeMinNext();
     if (!this.el.amount || min === null) return;
     this.el.amount.min = plain(min);
-    var typed = fen(this.el.amount.value);
-    if (!this.userEdited || typed === null || typed < min) {
+    // Never raise an amount the bidder typed: money moves only on purpose. A typed amount that
+    // fell below the minimum is refused by the server with the minimum in its reason.
+    if (!this.userEdited || fen(this.el.amount.value) === null) {
       this.el.amount.value = plain(min);
       this.userEdited = false;
     }
@@ -492,6 +494,8 @@
     this.pending = {
       amount: fen(amountText),
       max: fen(maxText),
+      typed: amountText,
+      typedMax: maxText,
       timer: window.setTimeout(function () {
         self.pending = null;
         self.showResult(self.msg.no_answer, false, "timeout");

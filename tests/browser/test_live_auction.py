@@ -158,6 +158,7 @@ lot = factories.make_lot(
     seller=seller, status="pending_review", starts_at=now - dt.timedelta(minutes=5),
     ends_at=now + dt.timedelta(seconds={seconds}), bid_increment=Decimal("50.00"),
     soft_close_seconds={soft_close}, max_extension_seconds={max_extension}, deposit=Decimal("0.00"),
+    reserve_price=Decimal({reserve!r}) if {reserve!r} else None,
 )
 services.lot_review(actor=factories.make_admin(username=f"coop_{{tag}}"), lot_id=lot.pk, decision="approve")
 lot.refresh_from_db()
@@ -166,10 +167,12 @@ print(json.dumps({{"lot": lot.pk, "a": a.username, "b": b.username}}))
 """
 
 
-def _make_lot(stack: Stack, *, seconds: int, soft_close: int = 0, max_extension: int = 0) -> dict:
-    """A live English lot (start 2300.00/t, increment 50.00) ending in `seconds`, and two
-    verified processors, made in the server's database."""
-    code = SETUP.format(tag=secrets.token_hex(3), seconds=seconds, soft_close=soft_close, max_extension=max_extension)
+def _make_lot(stack: Stack, *, seconds: int, soft_close: int = 0, max_extension: int = 0, reserve: str = "") -> dict:
+    """A live English lot (start 2300.00/t, increment 50.00, no deposit) ending in `seconds`,
+    and two verified processors, made in the server's database."""
+    code = SETUP.format(
+        tag=secrets.token_hex(3), seconds=seconds, soft_close=soft_close, max_extension=max_extension, reserve=reserve
+    )
     return json.loads(stack.manage("shell", "-c", code).strip().splitlines()[-1])
 
 
@@ -313,3 +316,55 @@ def test_a_late_bid_extends_the_countdown_and_a_dropped_page_catches_up(stack, b
     events = _events(page_b)
     _assert_gap_free(events)
     assert [f["type"] for f in events].count("snapshot") == 2
+
+
+def test_the_reserve_badge_follows_the_bids_and_stray_frames_are_dropped_or_replayed(stack, browser_context):
+    # Given a lot with a reserve of 2,400.00 and two processors on its page
+    data = _make_lot(stack, seconds=120, reserve="2400.00")
+    page_a = _logged_in(browser_context(), data["a"])
+    page_b = _logged_in(browser_context(), data["b"])
+    panel_a, panel_b = _open_lot(page_a, data["lot"]), _open_lot(page_b, data["lot"])
+    badge = panel_b.get_by_test_id("reserve-badge")
+    expect(badge).to_have_attribute("data-reserve", "not-met")
+
+    # When A bids the start price, then raises its own bid to the reserve
+    panel_a.get_by_test_id("bid-submit").click()
+    expect(panel_b.get_by_test_id("current-price")).to_have_text("¥2,300.00/t", timeout=LIVE_UPDATE_MS)
+    expect(badge).to_have_attribute("data-reserve", "not-met")
+    expect(panel_a.get_by_test_id("bid-result")).to_have_attribute("data-ok", "true")
+    panel_a.get_by_test_id("bid-amount").fill("2400.00")
+    panel_a.get_by_test_id("bid-submit").click()
+
+    # Then B's badge turns to "Reserve met" without a reload
+    expect(panel_b.get_by_test_id("current-price")).to_have_text("¥2,400.00/t", timeout=LIVE_UPDATE_MS)
+    expect(badge).to_have_attribute("data-reserve", "met", timeout=2_000)
+    expect(badge).to_have_text("Reserve met")
+
+    # When a duplicate frame and a frame from beyond a gap reach B's client
+    stray = page_b.evaluate(
+        """() => {
+        const live = document.querySelector("[data-live]").__live;
+        const sent = [];
+        const send = live.ws.send.bind(live.ws);
+        live.ws.send = (text) => { sent.push(JSON.parse(text)); send(text); };
+        const seq = live.s.lastSeq, applied = window.__lotEvents.length;
+        const fake = (n) => ({type: "bid", seq: n, amount: "9999.00", bidder: "Bidder 9", proxy: false,
+                              current_price: "9999.00", bid_count: 99, ends_at: null, at: null});
+        live.onFrame(fake(seq));
+        live.onFrame(fake(seq + 3));
+        return {seq, sent, applied: window.__lotEvents.length - applied, state: live.s.lastSeq};
+    }"""
+    )
+
+    # Then neither is applied, and the gap asks the server to replay from the last applied seq
+    assert stray["applied"] == 0 and stray["state"] == stray["seq"]
+    assert stray["sent"] == [{"type": "resync", "after_seq": stray["seq"]}]
+    expect(panel_b.get_by_test_id("current-price")).to_have_text("¥2,400.00/t")
+
+    # And the next real event is applied as usual
+    panel_b.get_by_test_id("bid-submit").click()
+    expect(panel_b).to_have_attribute("data-state", "leading")
+    expect(panel_a).to_have_attribute("data-state", "outbid", timeout=LIVE_UPDATE_MS)
+    expect(panel_b.get_by_test_id("current-price")).to_have_text("¥2,450.00/t")
+    _assert_gap_free(_events(page_b))
+    assert [f["seq"] for f in _events(page_b) if f["type"] == "bid"][-1] == stray["seq"] + 1
