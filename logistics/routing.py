@@ -189,8 +189,11 @@ def optimise(problem: Problem, *, seconds: float | None = None) -> Plan | None:
         ]
         if not allowed:
             return None
-        model.SetAllowedVehiclesForIndex(allowed, pickup)
-        model.SetAllowedVehiclesForIndex(allowed, drop)
+        forbidden = [k for k in range(len(problem.trucks)) if k not in allowed]
+        if forbidden:
+            # (SetAllowedVehiclesForIndex refuses Python lists in this OR-Tools build.)
+            model.VehicleVar(pickup).RemoveValues(forbidden)
+            model.VehicleVar(drop).RemoveValues(forbidden)
 
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION

@@ -133,3 +133,25 @@ def advance_to(booking, carrier_user, status: str):
         else:
             services.booking_advance(actor=carrier_user, booking_id=booking.pk, status=step)
     return Booking.objects.get(pk=booking.pk)
+
+
+@pytest.fixture
+def live_lot_awarded(seller, winner):
+    """A lot awarded by the real auction engine (its ledger has a `closed` event)."""
+    from auctions import services as auction_services
+    from recycling import services as lot_services
+
+    now = timezone.now()
+    lot = factories.make_lot(
+        seller=seller,
+        status="pending_review",
+        starts_at=now - dt.timedelta(minutes=10),
+        ends_at=now + dt.timedelta(hours=1),
+        bid_increment=Decimal("50.00"),
+        deposit=Decimal("0.00"),
+    )
+    lot_services.lot_review(actor=factories.make_admin(), lot_id=lot.pk, decision="approve")
+    auction_services.bid_place(actor=winner, lot_id=lot.pk, amount=Decimal("2300.00"))
+    Lot.objects.filter(pk=lot.pk).update(ends_at=timezone.now() - dt.timedelta(seconds=1))
+    auction_services.lot_close(lot_id=lot.pk)
+    return Lot.objects.get(pk=lot.pk)
