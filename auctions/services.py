@@ -37,7 +37,7 @@ from auctions.models import Bid, Bidder, LotEvent
 from core.errors import DomainError, conflict, forbidden, invalid
 from core.services import notify
 from payments.services import deposit_check, lot_money_after_close
-from recycling.models import Lot
+from recycling.models import Category, Lot
 from recycling.services import lock_lot
 
 CENT = Decimal("0.01")
@@ -97,7 +97,8 @@ def _money(value: Any, field: str) -> Decimal:
 
 def _require_licence(company: Company, lot: Lot, *, at: dt.date) -> None:
     """Licence-required categories go only to processors whose unexpired licence covers them."""
-    category = lot.category
+    # The category and its parent in one query (licence_required reads both).
+    category = Category.objects.select_related("parent").get(pk=lot.category_id)
     if not category.licence_required:
         return
     covered = [category.pk] + ([category.parent_id] if category.parent_id else [])
@@ -119,11 +120,22 @@ def _require_licence(company: Company, lot: Lot, *, at: dt.date) -> None:
 
 
 def _bidder(lot: Lot, company: Company) -> Bidder:
-    bidder = Bidder.objects.filter(lot=lot, company=company).first()
-    if bidder is None:
+    return _bidders(lot, company, None)[0]
+
+
+def _bidders(lot: Lot, company: Company, rival_company_id: int | None) -> tuple[Bidder, Bidder | None]:
+    """The company's own bidder row (made on its first bid) and the rival's, in one query."""
+    wanted = {company.pk} if rival_company_id is None else {company.pk, rival_company_id}
+    rows = {row.company_id: row for row in Bidder.objects.filter(lot=lot, company_id__in=wanted)}
+    own = rows.get(company.pk)
+    if own is None:
         number = Bidder.objects.filter(lot=lot).count() + 1
-        bidder = Bidder.objects.create(lot=lot, company=company, number=number)
-    return bidder
+        own = Bidder.objects.create(lot=lot, company=company, number=number)
+    if rival_company_id is None or rival_company_id == company.pk:
+        return own, None
+    if rival_company_id not in rows:
+        raise Bidder.DoesNotExist(f"lot {lot.pk} has a bid of company {rival_company_id} but no bidder row")
+    return own, rows[rival_company_id]
 
 
 def _record_bid(
@@ -191,10 +203,7 @@ def bid_place(*, actor: Any, lot_id: int, amount: Any, max_amount: Any = None) -
         if lot.format == Lot.Format.SEALED:
             result = _sealed_bid(lot, company, amount, by=actor, now=now)
         else:
-            previous = _leader(lot)
             result = _english_bid(lot, company, amount, ceiling, by=actor, now=now)
-            if previous is not None and previous.bidder_id != company.pk and result.leading:
-                result.outbid_company_id = previous.bidder_id
         lot.save(update_fields=["current_price", "bid_count", "seq", "ledger_head", "ends_at", "updated_at"])
     if result.outbid_company_id:
         # After the commit, outside the lot's lock: the bid never waits on notifications.
@@ -244,16 +253,15 @@ def _english_bid(
             amount=_("Not on the bid grid."),
         )
     leader = _leader(lot)
-    bidder = _bidder(lot, company)
+    bidder, rival = _bidders(lot, company, None if leader is None else leader.bidder_id)
     if ceiling is not None and ceiling > amount and (bidder.max_amount is None or ceiling > bidder.max_amount):
         bidder.max_amount, bidder.max_set_at = ceiling, now
         bidder.save(update_fields=["max_amount", "max_set_at"])
     bid = _record_bid(lot, bidder, amount, by=by, proxy=False, now=now, ranked_at=now)
-    if leader is None or leader.bidder_id == company.pk:
+    if leader is None or rival is None:  # the first bid, or the leader raising its own bid
         _soft_close(lot, now)
         return BidResult(bid=bid, lot=lot, leading=True)
 
-    rival = Bidder.objects.get(lot=lot, company_id=leader.bidder_id)
     rival_max = max(leader.amount, rival.max_amount or leader.amount)
     mine_max = max(amount, bidder.max_amount or amount)
     if mine_max > rival_max:
@@ -273,7 +281,7 @@ def _english_bid(
         _record_bid(lot, rival, answer, by=None, proxy=True, now=now, ranked_at=rival.max_set_at)
         leading = False
     _soft_close(lot, now)
-    return BidResult(bid=bid, lot=lot, leading=leading)
+    return BidResult(bid=bid, lot=lot, leading=leading, outbid_company_id=rival.company_id if leading else None)
 
 
 def _grid_up(lot: Lot, price: Decimal) -> Decimal:
