@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
+import threading
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -87,6 +90,28 @@ def public_event(event: LotEvent, *, sealed: bool, closed: bool) -> dict[str, An
     return message
 
 
+BROADCAST_TIMEOUT = 5.0  # seconds; a later event's gap triggers the watchers' replay anyway
+
+_sender: tuple[int, asyncio.AbstractEventLoop] | None = None
+_sender_lock = threading.Lock()
+
+
+def _sender_loop() -> asyncio.AbstractEventLoop:
+    """This process's broadcasting event loop, on a daemon thread of its own (made again after
+    a fork). async_to_sync from a thread without a server loop (the clock, workers, scripts)
+    builds a new event loop per call, and channels_redis a new Redis connection per loop: one
+    TCP connection opened and closed per event, ~2 ms each, and at a few hundred events a
+    second the loopback's ephemeral ports run out in TIME_WAIT. One long-lived loop keeps one
+    connection pool."""
+    global _sender
+    with _sender_lock:
+        if _sender is None or _sender[0] != os.getpid() or _sender[1].is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="lot-broadcast", daemon=True).start()
+            _sender = (os.getpid(), loop)
+        return _sender[1]
+
+
 def broadcast(lot_id: int, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
@@ -94,6 +119,17 @@ def broadcast(lot_id: int, message: dict[str, Any]) -> None:
     try:
         # Encoded once here, not once per watcher.
         text = json.dumps(message, ensure_ascii=False)
-        async_to_sync(layer.group_send)(group_name(lot_id), {"type": "lot.event", "event": message, "text": text})
+        payload = {"type": "lot.event", "event": message, "text": text}
+        if isinstance(layer, InMemoryChannelLayer):
+            # In-process queues belong to the loop of the consumers (tests): send from there.
+            async_to_sync(layer.group_send)(group_name(lot_id), payload)
+        else:
+            # Waited for, so that one thread's events leave in their seq order.
+            future = asyncio.run_coroutine_threadsafe(layer.group_send(group_name(lot_id), payload), _sender_loop())
+            try:
+                future.result(BROADCAST_TIMEOUT)
+            except TimeoutError:
+                future.cancel()
+                raise
     except Exception:  # a lost broadcast is repaired by the client's resync; never fail the bid
         log.exception("broadcast of lot %s seq %s failed", lot_id, message.get("seq"))
