@@ -180,6 +180,12 @@
     window.addEventListener("offline", function () {
       if (self.ws) self.ws.close();
     });
+    // A phone that slept may hold a socket that died quietly: on wake, reconnect or catch up.
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState !== "visible" || self.gone) return;
+      if (!self.connected) self.reconnectNow();
+      else self.resync(true);
+    });
   };
 
   // --- The connection -------------------------------------------------------------------
