@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("recycling.api_urls")),
     re_path(r"^api/", core_views.api_not_found),  # other API versions and paths: JSON 404
     path("lots/", include("recycling.lot_urls")),
+    path("auctions/", include("auctions.urls")),
     path("accounts/", include("accounts.urls")),
     path("coop/", include("accounts.coop_urls")),
     path("notifications/", include("core.urls")),

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Company
 from accounts.services import require_cooperative_admin, require_verified_company
+from auctions.views import live_context
 from core.errors import DomainError
 from recycling import selectors, services
 from recycling.forms import (
@@ -154,6 +155,7 @@ def lot_detail(request: HttpRequest, lot_id: int) -> HttpResponse:
             "editable": is_seller and lot.status in Lot.EDITABLE,
             "reviewable": is_admin and lot.status == Lot.Status.PENDING_REVIEW,
             "withdrawable": is_admin and lot.status in services.WITHDRAWABLE,
+            "live": live_context(request, lot) if lot.is_published else None,
         },
     )
 

@@ -22,7 +22,7 @@ from auctions.views import live_context
 from recycling.models import Lot
 from tests import factories
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.auctions.urls_for_tests")]
+pytestmark = pytest.mark.django_db
 
 MY_BIDS = "/auctions/my-bids/"
 

@@ -86,10 +86,9 @@ def _stop(process: subprocess.Popen) -> None:
 def stack(tmp_path_factory):
     """Daphne and the auction clock on a migrated SQLite file; both stopped, always."""
     tmp = tmp_path_factory.mktemp("live_stack")
-    # The root URLs plus /auctions/ (tests/auctions/urls_for_tests.py), and a fast hasher.
+    # The project's settings with a fast hasher.
     (tmp / "live_settings.py").write_text(
         "from recycling.settings import *  # noqa: F403\n"
-        "ROOT_URLCONF = 'tests.auctions.urls_for_tests'\n"
         "PASSWORD_HASHERS = ['django.contrib.auth.hashers.MD5PasswordHasher']\n"
     )
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
