@@ -41,6 +41,7 @@ run: venv
 	trap 'exit 130' INT TERM; \
 	$(BIN)/daphne -b $(HOST) -p $(PORT) recycling.asgi:application & \
 	$(MANAGE) run_auction_clock & \
+	$(MANAGE) run_logistics_clock & \
 	wait -n
 
 # pytest-django builds its own test database (SQLite: in memory), so db.sqlite3 is never used.

@@ -156,6 +156,11 @@ def lot_detail(request: HttpRequest, lot_id: int) -> HttpResponse:
             "reviewable": is_admin and lot.status == Lot.Status.PENDING_REVIEW,
             "withdrawable": is_admin and lot.status in services.WITHDRAWABLE,
             "live": live_context(request, lot) if lot.is_published else None,
+            # Who books the pickup: the winner, or the seller when the terms say it delivers.
+            "can_book": lot.status == Lot.Status.AWARDED
+            and user.is_authenticated
+            and user.company_id is not None
+            and user.company_id == (lot.seller_id if lot.seller_delivers else lot.winner_id),
         },
     )
 

@@ -820,3 +820,19 @@ def test_photo_of_a_draft_is_private(web, web_as, collector):
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store"
     assert web_as(collector).get(f"/lots/photos/{photo.pk}/huge/").status_code == 404
+
+
+def test_only_the_party_that_books_sees_the_pickup_button(client, collector, processor):
+    from decimal import Decimal
+
+    from recycling.models import Lot
+    from tests import factories as f
+
+    lot = f.make_lot(seller=collector, status="awarded")
+    Lot.objects.filter(pk=lot.pk).update(winner=processor.company, final_price=Decimal("2400.00"))
+    client.force_login(processor)
+    assert b'data-action="book-pickup"' in client.get(f"/lots/{lot.pk}/").content
+    client.force_login(collector)
+    page = client.get(f"/lots/{lot.pk}/").content
+    assert b'data-action="book-pickup"' not in page
+    assert f"/trace/{lot.code}/".encode() in page

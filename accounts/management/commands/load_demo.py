@@ -21,6 +21,7 @@ from accounts.models import Company, User
 from accounts.services import user_set_admin
 from accounts.validators import credit_code_check_char
 from core.districts import District
+from logistics.demo import load_demo_logistics
 from recycling.demo import load_demo_lots
 from recycling.models import Lot
 
@@ -216,7 +217,14 @@ class Command(BaseCommand):
                 collectors=[users[f"collector{n}"] for n in (1, 2, 3)],
                 processors=[users[f"processor{n}"] for n in (1, 2, 3, 4)],
             )
+            booked = load_demo_logistics(
+                admin=users[ADMIN_USERNAME],
+                carrier=users["carrier1"],
+                collectors=[users[f"collector{n}"] for n in (1, 2, 3)],
+                processors=[users[f"processor{n}"] for n in (1, 2, 3, 4)],
+            )
         self.stdout.write(f"Demo lots: {made} created; {Lot.objects.count()} in all, one live for the next hour.")
+        self.stdout.write(f"Demo logistics: {booked} lots booked, one at each stage.")
         rows = [("username", "password", "role", "company"), *((u, DEMO_PASSWORD, r, c) for u, r, c in logins)]
         widths = [max(_width(row[i]) for row in rows) for i in range(4)]
         for index, row in enumerate(rows):
