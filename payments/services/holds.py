@@ -65,6 +65,13 @@ def _capture_key(hold: DepositHold, attempt: int) -> str:
     return f"deposit-capture-{hold.pk}-v{attempt}"
 
 
+def _lock_lot_of_hold(hold_id: int) -> None:
+    """Every outcome takes the lot's lock first (lot → settlement → hold → step): its ledger
+    rows reference the lot, and a close or a registration holding the lot while waiting for
+    the hold would otherwise deadlock with it."""
+    lock_lot(DepositHold.objects.values_list("lot_id", flat=True).get(pk=hold_id))
+
+
 # --- The gate ---------------------------------------------------------------------------------
 
 
@@ -253,6 +260,7 @@ def _apply_created(
     """The outcome of placing a hold (first attempt or renewal), recorded once."""
     follow: list[int] = []
     with transaction.atomic():
+        _lock_lot_of_hold(hold_id)
         hold = DepositHold.objects.select_for_update().select_related("lot").get(pk=hold_id)
         step = PaymentStep.objects.select_for_update().get(pk=step_id) if step_id else None
         if step is not None and step.status != PaymentStep.Status.PENDING:
@@ -451,6 +459,7 @@ def run_hold_cancel(step: PaymentStep) -> None:
 
 def _apply_cancelled(hold_id: int, step_id: int | None, intent: Intent) -> str:
     with transaction.atomic():
+        _lock_lot_of_hold(hold_id)
         hold = DepositHold.objects.select_for_update().select_related("lot").get(pk=hold_id)
         step = PaymentStep.objects.select_for_update().get(pk=step_id) if step_id else None
         if step is not None and step.status != PaymentStep.Status.PENDING:
@@ -521,6 +530,7 @@ def _apply_captured(hold_id: int, step_id: int | None, intent: Intent, amount: D
 
     follow: list[int] = []
     with transaction.atomic():
+        _lock_lot_of_hold(hold_id)
         step = PaymentStep.objects.get(pk=step_id) if step_id else None
         settlement = None
         if step is not None and step.settlement_id:

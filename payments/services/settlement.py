@@ -49,6 +49,11 @@ def _statement_url(lot_id: int) -> str:
     return url_or_empty("payments:statement", lot_id)
 
 
+def _lock_lot_of_settlement(settlement_id: int) -> None:
+    """Locks in one order everywhere: lot → settlement → hold → step (see holds.py)."""
+    lock_lot(Settlement.objects.values_list("lot_id", flat=True).get(pk=settlement_id))
+
+
 def settlement_ensure(*, lot: Lot) -> Settlement:
     """The open settlement of an awarded lot (created at the close); the caller holds the lot's
     lock."""
@@ -341,6 +346,7 @@ def _apply_charge(
 ) -> str:
     ids: list[int] = []
     with transaction.atomic():
+        _lock_lot_of_settlement(settlement_id)
         settlement = Settlement.objects.select_for_update().select_related("lot").get(pk=settlement_id)
         step = PaymentStep.objects.select_for_update().get(pk=step_id) if step_id else None
         if step is not None and step.status != PaymentStep.Status.PENDING:
@@ -417,6 +423,7 @@ def charge_sync(intent: Intent) -> str:
         return _apply_charge(settlement.pk, None, intent, None)
     if intent.status == "canceled" and settlement.charge_status not in ("succeeded", "canceled"):
         with transaction.atomic():
+            _lock_lot_of_settlement(settlement.pk)
             Settlement.objects.select_for_update().filter(pk=settlement.pk).update(charge_status="canceled")
         return "canceled"
     if (
@@ -437,6 +444,7 @@ def run_charge_cancel(step: PaymentStep) -> None:
         except (StripeRejected, PaymentRefused):
             intent = stripe_client.intent_retrieve(pi)
     with transaction.atomic():
+        _lock_lot_of_settlement(step.settlement_id)
         settlement = Settlement.objects.select_for_update().get(pk=step.settlement_id)
         step = PaymentStep.objects.select_for_update().get(pk=step.pk)
         if step.status != PaymentStep.Status.PENDING:
@@ -472,6 +480,7 @@ def settlement_pay(*, actor: Any, lot_id: int) -> tuple[Settlement, str, str]:
                 )
         elif settlement.status == Status.AWAITING_PAYMENT and settlement.charge_status in ("failed", "canceled"):
             with transaction.atomic():
+                _lock_lot_of_settlement(settlement.pk)
                 settlement = Settlement.objects.select_for_update().get(pk=settlement.pk)
                 if settlement.charge_status in ("failed", "canceled"):
                     settlement.charge_status = ""
@@ -508,6 +517,7 @@ def run_refund_create(step: PaymentStep) -> None:
         refund_id, amount = found
     ids: list[int] = []
     with transaction.atomic():
+        _lock_lot_of_settlement(step.settlement_id)
         settlement = Settlement.objects.select_for_update().select_related("lot").get(pk=step.settlement_id)
         step = PaymentStep.objects.select_for_update().get(pk=step.pk)
         if step.status != PaymentStep.Status.PENDING:

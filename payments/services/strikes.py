@@ -67,8 +67,9 @@ def standing_recompute(*, company_id: int) -> dt.datetime | None:
     return until
 
 
+@transaction.atomic
 def strike_add(*, company_id: int, lot: Lot | None, reason: str, actor: Any = None) -> Strike:
-    """Give a strike (inside the caller's transaction) and escalate to a ban when earned."""
+    """Give a strike (with the default that earns it) and escalate to a ban when earned."""
     before = banned_until(company_id)
     strike = Strike.objects.create(company_id=company_id, lot=lot, reason=reason)
     until = standing_recompute(company_id=company_id)

@@ -35,7 +35,7 @@ def _repair() -> list[int]:
         .values_list("lot_id", flat=True)
     )
     lots |= set(
-        Lot.objects.filter(status=Lot.Status.AWARDED, winner__isnull=False)
+        Lot.objects.filter(status=Lot.Status.AWARDED, winner__isnull=False, final_price__isnull=False)
         .exclude(pk__in=Settlement.objects.values("lot_id"))
         .values_list("pk", flat=True)
     )
