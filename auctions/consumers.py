@@ -120,6 +120,18 @@ class LotConsumer(AsyncWebsocketConsumer):
     async def _reply(self, frame: dict) -> None:
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
 
+    async def dispatch(self, message: dict) -> None:
+        # Channels (≥ 4.2) runs close_old_connections() through sync_to_async before every
+        # handler, i.e. in Django's one thread-sensitive executor thread. For a broadcast that
+        # is one thread hop per watcher, queued one after another in the thread that also runs
+        # the HTTP views (bids wait behind the fan-out), measured at most of the fan-out time.
+        # lot_event touches the ORM only through database_sync_to_async (a gap's replay), which
+        # closes stale connections itself; every other message keeps the default path.
+        if message.get("type") == "lot.event":
+            await self.lot_event(message)
+        else:
+            await super().dispatch(message)
+
     async def lot_event(self, message: dict) -> None:
         """A broadcast from the group. Frames go out in seq order with no gap: an event that
         overtook its predecessor (two processes committing close together) triggers a replay
