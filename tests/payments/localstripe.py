@@ -55,6 +55,7 @@ class LocalStripe:
             stderr=subprocess.STDOUT,
         )
         self.stopped = False
+        self.closed = False
         deadline = time.monotonic() + 30
         while True:
             if self.process.poll() is not None:
@@ -87,6 +88,9 @@ class LocalStripe:
             self.stopped = False
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         self.resume()
         self.process.terminate()
         try:
@@ -158,11 +162,18 @@ class LocalStripe:
         return [event for event in events if type is None or event["type"] == type]
 
 
+_server: LocalStripe | None = None
+
+
 @pytest.fixture(scope="session")
-def localstripe_server():
-    server = LocalStripe()
-    yield server
-    server.close()
+def localstripe_server(request):
+    """One server per test session, whichever modules import the fixture."""
+    global _server
+    if _server is None or _server.process.poll() is not None:
+        _server = LocalStripe()
+        server = _server
+        request.addfinalizer(server.close)
+    return _server
 
 
 @pytest.fixture
