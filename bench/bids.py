@@ -1,0 +1,508 @@
+"""Bid benchmark: 8 concurrent bidders on one hot lot in PostgreSQL, three ways in one run.
+
+    .venv/bin/python bench/bids.py [--bidders 8] [--seconds 10] [--daphnes 1]
+
+1. in-process: threads calling auctions.services.bid_place (one DB connection each);
+2. HTTP: `POST /api/v1/lots/{id}/bids/` with a token, against Daphne started by this script
+   (8 concurrent keep-alive clients on one asyncio loop; THROTTLE_* set very high);
+3. bare: psycopg transactions doing the same writes by hand (lock the lot FOR UPDATE, insert
+   the hash-chained event, insert the bid, update the lot), no framework at all.
+
+Every path runs the same bidder: it bids the minimum it believes in; an accepted bid tells it
+the new price, a refused one (bid_too_low) names the minimum, which it bids next. So the
+contention on the lot's lock is the same on each path. Each path gets a fresh lot.
+
+Queries per accepted bid (HTTP path) are counted with django.test.utils.CaptureQueriesContext
+around in-process API calls through DRF's test client (the same view, middleware and
+authentication; e-mail after commit included), for a bid that outbids someone and one that
+raises one's own lead.
+
+DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/recycling_bench_bids (created and
+migrated when missing). REDIS_URL (default redis://127.0.0.1:6379/0, "" for the in-memory
+layer) is the channel layer the broadcasts go to, in-process and under Daphne alike, with a
+prefix of this run's own. Loopback only; it stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/recycling_bench_bids")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recycling.settings")
+PREFIX = f"bench-bids-{uuid.uuid4().hex[:8]}"
+os.environ["CHANNELS_PREFIX"] = PREFIX
+os.environ["CACHE_PREFIX"] = PREFIX
+os.environ.setdefault("THROTTLE_BIDS", "100000000/min")
+os.environ.setdefault("THROTTLE_USER", "100000000/min")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+START = Decimal("1000.00")
+STEP = Decimal("10.00")
+MINIMUM = re.compile(r"¥\s*([0-9]+\.[0-9]{2})")
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+ensure_database(os.environ["DATABASE_URL"])
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, connections  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+# --- Data -----------------------------------------------------------------------------------
+
+
+def people(n: int):
+    """A seller, a cooperative admin and n verified processors with API tokens (made once)."""
+    from rest_framework.authtoken.models import Token
+
+    from accounts.models import Company, User
+    from accounts.services import user_set_admin
+    from accounts.validators import credit_code_check_char
+
+    def member(username: str, role: str, k: int) -> User:
+        body = f"91230100{900000000 + k:09d}"
+        company, _ = Company.objects.get_or_create(
+            credit_code=body + credit_code_check_char(body),
+            defaults={
+                "name": f"基准竞价公司{k}",
+                "role": role,
+                "status": "verified",
+                "district": "daoli",
+                "address": "道里区基准路 1 号",
+                "contact_phone": "13900000000",
+            },
+        )
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"company": company, "email": f"{username}@example.com"}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save()
+        return user
+
+    seller = member("bench-bids-seller", "collector", 0)
+    admin, created = User.objects.get_or_create(username="bench-bids-admin")
+    if created:
+        user_set_admin(user=admin)
+    admin = User.objects.get(pk=admin.pk)
+    bidders = [member(f"bench-bids-bidder{i}", "processor", i + 1) for i in range(n)]
+    tokens = [Token.objects.get_or_create(user=user)[0].key for user in bidders]
+    return seller, admin, bidders, tokens
+
+
+def fresh_lot(seller, admin) -> int:
+    import datetime as dt
+
+    from recycling import services
+    from recycling.models import Category
+
+    now = timezone.now()
+    lot = services.lot_create(
+        actor=seller,
+        title="基准热门拍品 重废钢",
+        category=Category.objects.get(code="steel-heavy"),
+        quantity=Decimal("30.000"),
+        start_price=START,
+        bid_increment=STEP,
+        deposit=Decimal("0.00"),
+        starts_at=now - dt.timedelta(minutes=1),
+        ends_at=now + dt.timedelta(days=1),
+        pickup_from=now + dt.timedelta(days=2),
+        pickup_until=now + dt.timedelta(days=9),
+    )
+    services.lot_submit(actor=seller, lot_id=lot.pk)
+    services.lot_review(actor=admin, lot_id=lot.pk, decision="approve")
+    return lot.pk
+
+
+# --- Measuring ------------------------------------------------------------------------------
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.accepted = 0
+        self.refused = 0
+        self.latencies: list[float] = []  # every attempt, seconds
+        self.accepted_latencies: list[float] = []
+        self.errors: list[str] = []
+
+    def add(self, ok: bool, seconds: float) -> None:
+        with self.lock:
+            self.latencies.append(seconds)
+            if ok:
+                self.accepted += 1
+                self.accepted_latencies.append(seconds)
+            else:
+                self.refused += 1
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+def run_threads(target, n: int, seconds: float) -> float:
+    barrier = threading.Barrier(n + 1)
+    stop_at: list[float] = []
+
+    def body(i: int) -> None:
+        try:
+            barrier.wait()
+            target(i, stop_at[0])
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=body, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    started = time.perf_counter()
+    stop_at.append(started + seconds)
+    barrier.wait()
+    for t in threads:
+        t.join(seconds + 60)
+    return time.perf_counter() - started
+
+
+def bench_in_process(lot_id: int, bidders, seconds: float) -> tuple[Tally, float]:
+    from auctions import services
+    from core.errors import DomainError
+
+    tally = Tally()
+
+    def bidder(i: int, stop_at: float) -> None:
+        user, minimum = bidders[i], START
+        while time.perf_counter() < stop_at:
+            t0 = time.perf_counter()
+            try:
+                result = services.bid_place(actor=user, lot_id=lot_id, amount=minimum)
+            except DomainError as exc:
+                if exc.code != "bid_too_low":
+                    tally.errors.append(exc.code)
+                    return
+                tally.add(False, time.perf_counter() - t0)
+                minimum = Decimal(MINIMUM.search(str(exc.detail)).group(1))
+            else:
+                tally.add(True, time.perf_counter() - t0)
+                minimum = result.lot.current_price + STEP
+
+    return tally, run_threads(bidder, len(bidders), seconds)
+
+
+def bench_bare(lot_id: int, bidders, seconds: float) -> tuple[Tally, float]:
+    """The same writes by hand: what the database itself costs for one accepted bid."""
+    import datetime as dt
+
+    import psycopg
+    from psycopg.types.json import Jsonb
+
+    from auctions.models import GENESIS_HASH, canonical_event, chain_hash
+
+    tally = Tally()
+    url = os.environ["DATABASE_URL"]
+
+    class Refused(Exception):
+        pass
+
+    def bidder(i: int, stop_at: float) -> None:
+        company_id, bidder_no, user_id = bidders[i].company_id, i + 1, bidders[i].pk
+        minimum = START
+        with psycopg.connect(url, autocommit=True) as conn:
+            while time.perf_counter() < stop_at:
+                t0 = time.perf_counter()
+                try:
+                    with conn.transaction():
+                        price, seq, head, count, ends_at = conn.execute(
+                            "SELECT current_price, seq, ledger_head, bid_count, ends_at FROM recycling_lot "
+                            "WHERE id = %s FOR UPDATE",
+                            [lot_id],
+                        ).fetchone()
+                        floor = START if price is None else price + STEP
+                        if minimum < floor:
+                            raise Refused(floor)
+                        now = dt.datetime.now(dt.UTC)
+                        seq, count = seq + 1, count + 1
+                        payload = {
+                            "amount": f"{minimum:.2f}",
+                            "bidder_no": bidder_no,
+                            "proxy": False,
+                            "current_price": f"{minimum:.2f}",
+                            "bid_count": count,
+                            "ends_at": timezone.localtime(ends_at).isoformat(),
+                        }
+                        prev = head or GENESIS_HASH
+                        digest = chain_hash(
+                            prev, canonical_event(lot_id=lot_id, seq=seq, type="bid", at=now, payload=payload)
+                        )
+                        conn.execute(
+                            "INSERT INTO auctions_lotevent (lot_id, seq, type, at, payload, prev_hash, hash) "
+                            "VALUES (%s, %s, 'bid', %s, %s, %s, %s)",
+                            [lot_id, seq, now, Jsonb(payload), prev, digest],
+                        )
+                        conn.execute(
+                            "INSERT INTO auctions_bid (lot_id, bidder_id, bidder_no, placed_by_id, amount, "
+                            "max_amount, is_proxy, seq, ranked_at, created_at) "
+                            "VALUES (%s, %s, %s, %s, %s, NULL, false, %s, %s, %s)",
+                            [lot_id, company_id, bidder_no, user_id, minimum, seq, now, now],
+                        )
+                        conn.execute(
+                            "UPDATE recycling_lot SET current_price = %s, bid_count = %s, seq = %s, "
+                            "ledger_head = %s, updated_at = %s WHERE id = %s",
+                            [minimum, count, seq, digest, now, lot_id],
+                        )
+                except Refused as refused:
+                    tally.add(False, time.perf_counter() - t0)
+                    minimum = refused.args[0]
+                else:
+                    tally.add(True, time.perf_counter() - t0)
+                    minimum += STEP
+
+    return tally, run_threads(bidder, len(bidders), seconds)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_daphne(extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = dict(os.environ)
+    env.update(
+        DEBUG="0",
+        SECRET_KEY="bench-only-" + uuid.uuid4().hex,
+        SECURE_SSL_REDIRECT="0",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra_env or {})
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("daphne")),
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "recycling.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"daphne exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc, port
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("daphne did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+def bench_http(lot_id: int, tokens: list[str], ports: list[int], seconds: float) -> tuple[Tally, float]:
+    import aiohttp
+
+    tally = Tally()
+
+    async def bidder(session, token: str, port: int, stop_at: float) -> None:
+        minimum = START
+        url = f"http://127.0.0.1:{port}/api/v1/lots/{lot_id}/bids/"
+        headers = {"Authorization": f"Token {token}"}
+        while time.perf_counter() < stop_at:
+            t0 = time.perf_counter()
+            async with session.post(url, json={"amount": f"{minimum:.2f}"}, headers=headers) as response:
+                body = await response.json()
+            seconds_taken = time.perf_counter() - t0
+            if response.status == 201:
+                tally.add(True, seconds_taken)
+                minimum = Decimal(body["lot"]["current_price"]) + STEP
+            elif response.status == 409 and body.get("code") == "bid_too_low":
+                tally.add(False, seconds_taken)
+                minimum = Decimal(MINIMUM.search(body["detail"]).group(1))
+            else:
+                tally.errors.append(f"{response.status} {body}")
+                return
+
+    async def main() -> float:
+        connector = aiohttp.TCPConnector(limit=len(tokens) * 2)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            # Warm up each server (first request imports views, opens DB connections).
+            for port in ports:
+                async with session.get(f"http://127.0.0.1:{port}/api/v1/lots/{lot_id}/") as response:
+                    await response.read()
+            started = time.perf_counter()
+            stop_at = started + seconds
+            await asyncio.gather(
+                *(bidder(session, token, ports[i % len(ports)], stop_at) for i, token in enumerate(tokens))
+            )
+            return time.perf_counter() - started
+
+    return tally, asyncio.run(main())
+
+
+def count_queries(seller, admin, bidders, tokens) -> list[tuple[str, int, list[str]]]:
+    """Queries of one accepted API bid, counted in-process through DRF's test client."""
+    from rest_framework.test import APIClient
+
+    from auctions import services
+    from recycling.models import Lot
+
+    lot_id = fresh_lot(seller, admin)
+    services.bid_place(actor=bidders[0], lot_id=lot_id, amount=START)
+    rows = []
+    for label, who in (("outbids another bidder", 1), ("raises its own lead", 1)):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {tokens[who]}")
+        amount = services.minimum_next_bid(Lot.objects.get(pk=lot_id))
+        with CaptureQueriesContext(connection) as api_ctx:
+            response = client.post(f"/api/v1/lots/{lot_id}/bids/", {"amount": f"{amount:.2f}"}, format="json")
+        assert response.status_code == 201, response.content
+        rows.append((f"HTTP API, bid that {label}", len(api_ctx), [q["sql"] for q in api_ctx.captured_queries]))
+    for label, who in (("outbids another bidder", 0), ("raises its own lead", 0)):
+        amount = services.minimum_next_bid(Lot.objects.get(pk=lot_id))
+        with CaptureQueriesContext(connection) as ctx:
+            services.bid_place(actor=bidders[who], lot_id=lot_id, amount=amount)
+        rows.append((f"bid_place alone, bid that {label}", len(ctx), [q["sql"] for q in ctx.captured_queries]))
+    return rows
+
+
+def report(name: str, tally: Tally, elapsed: float) -> dict:
+    attempts = tally.accepted + tally.refused
+    row = {
+        "name": name,
+        "accepted_per_s": tally.accepted / elapsed,
+        "attempts_per_s": attempts / elapsed,
+        "accepted": tally.accepted,
+        "refused": tally.refused,
+        "p50_ms": statistics.median(tally.latencies) * 1000 if tally.latencies else float("nan"),
+        "p99_ms": percentile(tally.latencies, 99) * 1000,
+        "acc_p50_ms": statistics.median(tally.accepted_latencies) * 1000 if tally.accepted_latencies else float("nan"),
+        "acc_p99_ms": percentile(tally.accepted_latencies, 99) * 1000,
+    }
+    if tally.errors:
+        print(f"  ! {name}: {len(tally.errors)} unexpected answers, e.g. {tally.errors[0]}")
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bidders", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=10.0, help="per path (default 10)")
+    parser.add_argument("--daphnes", type=int, default=1, help="Daphne processes for the HTTP path (default 1)")
+    parser.add_argument("--show-queries", action="store_true", help="print the SQL of the counted bids")
+    args = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    seller, admin, bidders, tokens = people(args.bidders)
+    print(
+        f"PostgreSQL {connection.pg_version}, {os.cpu_count()} CPUs (load {os.getloadavg()[0]:.1f}), "
+        f"{args.bidders} bidders, {args.seconds:.0f} s per path, "
+        f"channel layer: {os.environ['REDIS_URL'] or 'in-memory'}"
+    )
+
+    from auctions.selectors import ledger_verify
+    from recycling.models import Lot
+
+    rows, lots = [], []
+    lots.append(fresh_lot(seller, admin))
+    rows.append(report("bare psycopg transaction", *bench_bare(lots[-1], bidders, args.seconds)))
+    lots.append(fresh_lot(seller, admin))
+    rows.append(report("bid_place, in-process threads", *bench_in_process(lots[-1], bidders, args.seconds)))
+    servers = [start_daphne() for _ in range(args.daphnes)]
+    try:
+        lots.append(fresh_lot(seller, admin))
+        label = f"HTTP POST /bids/ via Daphne x{args.daphnes}"
+        rows.append(report(label, *bench_http(lots[-1], tokens, [port for _, port in servers], args.seconds)))
+    finally:
+        for proc, _ in servers:
+            stop(proc)
+
+    for lot_id in lots:
+        problems = ledger_verify(lot_id=lot_id)
+        assert not problems, problems
+        lot = Lot.objects.get(pk=lot_id)
+        assert lot.bid_count == lot.bids.count(), (lot.bid_count, lot.bids.count())
+    print("ledgers verified, bid counts agree\n")
+
+    bare = rows[0]
+    print(
+        f"{'path':38} {'accepted/s':>10} {'attempts/s':>10} {'accepted':>8} {'refused':>8} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'vs bare':>8}"
+    )
+    for row in rows:
+        print(
+            f"{row['name']:38} {row['accepted_per_s']:10.1f} {row['attempts_per_s']:10.1f} {row['accepted']:8d} "
+            f"{row['refused']:8d} {row['p50_ms']:7.1f} {row['p99_ms']:7.1f} "
+            f"{row['accepted_per_s'] / bare['accepted_per_s']:8.0%}"
+        )
+    http = rows[2]
+    print(
+        f"\nHTTP, accepted bids only: p50 {http['acc_p50_ms']:.1f} ms, p99 {http['acc_p99_ms']:.1f} ms"
+        "  (latency columns above: every attempt, accepted or refused)"
+    )
+
+    print("\nSQL queries per accepted bid (CaptureQueriesContext around one in-process call):")
+    for label, n, sqls in count_queries(seller, admin, bidders, tokens):
+        print(f"  {label:48} {n:3d}")
+        if args.show_queries:
+            for sql in sqls:
+                print(f"      {sql[:150]}")
+    inproc = rows[1]
+    print(
+        "\ntargets: bid_place ≥ 50% of bare "
+        f"[{inproc['accepted_per_s'] / bare['accepted_per_s']:.0%}]; HTTP ≥ 60 accepted bids/s "
+        f"[{http['accepted_per_s']:.1f}] with p50 ≤ 50 ms [{http['p50_ms']:.1f}]; ≤ 10 SQL queries per accepted bid"
+    )
+    print(json.dumps({"rows": rows}, default=str) if os.environ.get("BENCH_JSON") else "", end="")
+
+
+if __name__ == "__main__":
+    main()
