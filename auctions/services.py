@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -119,23 +119,47 @@ def _require_licence(company: Company, lot: Lot, *, at: dt.date) -> None:
         )
 
 
-def _bidder(lot: Lot, company: Company) -> Bidder:
-    return _bidders(lot, company, None)[0]
-
-
-def _bidders(lot: Lot, company: Company, rival_company_id: int | None) -> tuple[Bidder, Bidder | None]:
-    """The company's own bidder row (made on its first bid) and the rival's, in one query."""
-    wanted = {company.pk} if rival_company_id is None else {company.pk, rival_company_id}
-    rows = {row.company_id: row for row in Bidder.objects.filter(lot=lot, company_id__in=wanted)}
-    own = rows.get(company.pk)
-    if own is None:
+def _bidder(lot: Lot, company: Company, row: Bidder | None = None) -> Bidder:
+    """The company's bidder row on the lot (`row` when already read), made on its first bid."""
+    bidder = row or Bidder.objects.filter(lot=lot, company=company).first()
+    if bidder is None:
         number = Bidder.objects.filter(lot=lot).count() + 1
-        own = Bidder.objects.create(lot=lot, company=company, number=number)
-    if rival_company_id is None or rival_company_id == company.pk:
-        return own, None
-    if rival_company_id not in rows:
-        raise Bidder.DoesNotExist(f"lot {lot.pk} has a bid of company {rival_company_id} but no bidder row")
-    return own, rows[rival_company_id]
+        bidder = Bidder.objects.create(lot=lot, company=company, number=number)
+    return bidder
+
+
+@dataclass
+class Standing:
+    bidder: Bidder  # the company placing the bid
+    rival: Bidder | None  # the leader, when it is another company
+    leader_amount: Decimal | None  # the standing bid (None: no bid yet)
+
+
+def _standing(lot: Lot, company: Company) -> Standing:
+    """The standing bid (as _leader ranks it) with the bidder rows of its holder and of
+    `company`, in one query: the rows of `company` and of the leader, each annotated with the
+    leader's company and amount."""
+    ranked = Bid.objects.filter(lot=lot).order_by("-amount", "ranked_at", "seq")
+    rows = list(
+        Bidder.objects.filter(lot=lot)
+        .annotate(
+            leader_company=Subquery(ranked.values("bidder_id")[:1]),
+            leader_amount=Subquery(ranked.values("amount")[:1]),
+        )
+        .filter(Q(company=company) | Q(company_id=F("leader_company")))
+    )
+    own = next((row for row in rows if row.company_id == company.pk), None)
+    rival = next((row for row in rows if row.company_id != company.pk), None)
+    if rows:
+        leader_company, leader_amount = rows[0].leader_company, rows[0].leader_amount
+    elif lot.bid_count:  # bids whose holder has no bidder row: say so, as a lookup would
+        top = _leader(lot)
+        raise Bidder.DoesNotExist(f"lot {lot.pk}: the bid of company {top and top.bidder_id} has no bidder row")
+    else:
+        leader_company = leader_amount = None
+    if leader_company is not None and leader_company != company.pk and rival is None:
+        raise Bidder.DoesNotExist(f"lot {lot.pk}: the bid of company {leader_company} has no bidder row")
+    return Standing(bidder=_bidder(lot, company, own), rival=rival, leader_amount=leader_amount)
 
 
 def _record_bid(
@@ -252,17 +276,18 @@ def _english_bid(
             % {"step": f"{step:.2f}", "start": f"{lot.start_price:.2f}"},
             amount=_("Not on the bid grid."),
         )
-    leader = _leader(lot)
-    bidder, rival = _bidders(lot, company, None if leader is None else leader.bidder_id)
+    standing = _standing(lot, company)
+    bidder, rival = standing.bidder, standing.rival
     if ceiling is not None and ceiling > amount and (bidder.max_amount is None or ceiling > bidder.max_amount):
         bidder.max_amount, bidder.max_set_at = ceiling, now
         bidder.save(update_fields=["max_amount", "max_set_at"])
     bid = _record_bid(lot, bidder, amount, by=by, proxy=False, now=now, ranked_at=now)
-    if leader is None or rival is None:  # the first bid, or the leader raising its own bid
+    if rival is None:  # the first bid, or the leader raising its own bid
         _soft_close(lot, now)
         return BidResult(bid=bid, lot=lot, leading=True)
 
-    rival_max = max(leader.amount, rival.max_amount or leader.amount)
+    leader_amount = standing.leader_amount
+    rival_max = max(leader_amount, rival.max_amount or leader_amount)
     mine_max = max(amount, bidder.max_amount or amount)
     if mine_max > rival_max:
         # The newcomer leads at one increment over the rival's ceiling, capped at its own.
