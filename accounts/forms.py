@@ -4,8 +4,6 @@ DomainError is put back on the right field by `add_domain_error`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
@@ -15,30 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Company, CompanyDocument, User
 from accounts.validators import normalize_phone, validate_phone
 from core.districts import District
-from core.errors import DomainError
+from core.forms import PageForm
 from recycling.models import Category
-
-
-class PageForm(forms.Form):
-    required_css_class = "required"
-    error_css_class = "has-error"
-
-
-def add_domain_error(form: forms.BaseForm, error: DomainError, field_map: Mapping[str, str] | None = None) -> None:
-    """Show a service's refusal on the form: on the field it names (through `error.fields`,
-    or its `code` in `field_map`), else at the top of the form. Always with its `detail`."""
-    field_map = field_map or {}
-    field = field_map.get(error.code)
-    if field is None:
-        for key in error.fields or {}:
-            key = key.removeprefix("company.")
-            candidate = field_map.get(key, key)
-            if candidate in form.fields:
-                field = candidate
-                break
-    if field is not None and field not in form.fields:
-        field = None
-    form.add_error(field, error.detail)
 
 
 def category_label(category: Category) -> str:

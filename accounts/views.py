@@ -29,12 +29,12 @@ from accounts.forms import (
     ProfileForm,
     RegisterForm,
     ReviewForm,
-    add_domain_error,
     category_label,
 )
 from accounts.models import Company, CompanyDocument
 from core import selectors as core_selectors
 from core.errors import DomainError
+from core.forms import add_domain_error
 from core.models import AuditEntry
 
 COMPANIES_PER_PAGE = 20

@@ -8,8 +8,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.districts import District
+from core.forms import PageForm
 from logistics.models import Deduction, Vehicle
-from recycling.forms import DateInput, LocalDateTimeField, PageForm
+from recycling.forms import DateInput, LocalDateTimeField
 
 
 def _number(places: int, *, required: bool = True, label: Any = "", **kwargs: Any) -> forms.DecimalField:

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Company
 from accounts.services import require_cooperative_admin, require_verified_company
 from core.errors import DomainError
+from core.forms import add_domain_error
 from logistics import geo, selectors, services
 from logistics.forms import (
     AdvanceForm,
@@ -40,7 +41,6 @@ from logistics.forms import (
     WeighingForm,
 )
 from logistics.models import Booking, BookingStep, Deduction, Vehicle, Weighing
-from recycling.forms import add_domain_error
 from recycling.models import Lot
 from recycling.selectors import lot_for
 

@@ -5,7 +5,6 @@ on the field it names by `add_domain_error`."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -14,35 +13,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.districts import District
-from core.errors import DomainError
+from core.forms import PageForm
 from recycling import services
 from recycling.models import Category, Lot, Unit
 from recycling.templatetags.board import SHANGHAI, category_label
 
 MAX_PHOTOS = services.MAX_PHOTOS
-
-
-class PageForm(forms.Form):
-    required_css_class = "required"
-    error_css_class = "has-error"
-
-
-def add_domain_error(form: forms.BaseForm, error: DomainError, field_map: Mapping[str, str] | None = None) -> None:
-    """Show a service's refusal on the form: on the field it names (through `error.fields`,
-    or its `code` in `field_map`), else at the top of the form. Always with its `detail`."""
-    field_map = field_map or {}
-    field = field_map.get(error.code)
-    if field is None:
-        for key in error.fields or {}:
-            candidate = field_map.get(key, key)
-            if candidate in form.fields:
-                field = candidate
-                break
-    if field is not None and field not in form.fields:
-        field = None
-    if not hasattr(form, "cleaned_data"):
-        form.cleaned_data = {}
-    form.add_error(field, error.detail)
 
 
 def category_choices(*, class_suffix: Any) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -23,6 +23,7 @@ from accounts.models import Company
 from accounts.services import require_cooperative_admin, require_verified_company
 from auctions.views import live_context
 from core.errors import DomainError
+from core.forms import add_domain_error
 from recycling import selectors, services
 from recycling.forms import (
     OPEN_STATUSES,
@@ -33,7 +34,6 @@ from recycling.forms import (
     WantedFilterForm,
     WantedForm,
     WithdrawForm,
-    add_domain_error,
 )
 from recycling.models import Lot, LotPhoto
 from recycling.templatetags.board import price_chart
