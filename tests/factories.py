@@ -111,3 +111,28 @@ def make_lot(*, seller, status: str = "draft", reviewer=None, **overrides):
     elif status in ("live", "awarded", "unsold"):
         Lot.objects.filter(pk=lot.pk).update(status=status, closed_at=timezone.now() if status != "live" else None)
     return Lot.objects.get(pk=lot.pk)
+
+
+def make_live_lot(*, seller, **overrides):
+    """A live English lot of `seller` (start 2300.00/t, increment 50.00, ending in an hour),
+    approved by a cooperative admin so its ledger is complete."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from recycling import services
+    from recycling.models import Lot
+
+    now = timezone.now()
+    terms = {
+        "starts_at": now - dt.timedelta(minutes=10),
+        "ends_at": now + dt.timedelta(hours=1),
+        "bid_increment": Decimal("50.00"),
+    }
+    terms.update(overrides)
+    lot = make_lot(seller=seller, status="pending_review", **terms)
+    services.lot_review(actor=make_admin(), lot_id=lot.pk, decision="approve")
+    lot = Lot.objects.get(pk=lot.pk)
+    assert lot.status == "live"
+    return lot

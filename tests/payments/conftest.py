@@ -3,15 +3,9 @@ server speaking Stripe's API, started once per session on 127.0.0.1 and emptied 
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
-
 import pytest
-from django.utils import timezone
 
 from accounts.models import Company
-from recycling import services as lot_services
-from recycling.models import Lot
 from tests import factories
 from tests.payments.localstripe import localstripe, localstripe_server  # noqa: F401  (fixtures)
 
@@ -22,18 +16,7 @@ def deposit_lot(collector):
     increment 50.00) with the default deposit (10%: 6900.00) unless given."""
 
     def make(**overrides):
-        now = timezone.now()
-        terms = {
-            "starts_at": now - dt.timedelta(minutes=10),
-            "ends_at": now + dt.timedelta(hours=1),
-            "bid_increment": Decimal("50.00"),
-        }
-        terms.update(overrides)
-        lot = factories.make_lot(seller=collector, status="pending_review", **terms)
-        lot_services.lot_review(actor=factories.make_admin(), lot_id=lot.pk, decision="approve")
-        lot = Lot.objects.get(pk=lot.pk)
-        assert lot.status == "live"
-        return lot
+        return factories.make_live_lot(seller=collector, **overrides)
 
     return make
 
