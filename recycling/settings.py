@@ -132,7 +132,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNELS_PREFIX", "asgi")},
+            "CONFIG": {
+                # redis-py 8 times reads out after 5 s, exactly when the layer's blocking receive
+                # (brpop_timeout 5 s) returns: a quiet watcher's consumer would crash. Reads may
+                # block longer than the receive; connecting stays quick.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}],
+                "prefix": env_str("CHANNELS_PREFIX", "asgi"),
+            },
         }
     }
     CACHES = {

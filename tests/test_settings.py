@@ -111,7 +111,7 @@ def test_redis_url_selects_redis_channel_layer_and_cache():
     found = _settings_in(REDIS_URL=url)
 
     assert found["channel_layer"] == "channels_redis.core.RedisChannelLayer"
-    assert found["channel_hosts"] == [url]
+    assert found["channel_hosts"] == [{"address": url, "socket_timeout": 30, "socket_connect_timeout": 5}]
     assert found["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert found["cache_location"] == url
 
