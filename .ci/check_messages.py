@@ -128,7 +128,8 @@ def _copy_tree(target: Path) -> None:
 
 
 def main(makemessages_args: list[str]) -> int:
-    catalogues = sorted(ROOT.glob("locale/*/LC_MESSAGES/*.po"))
+    # The project's catalogues and those of apps that keep their own (payments/locale …).
+    catalogues = sorted([*ROOT.glob("locale/*/LC_MESSAGES/*.po"), *ROOT.glob("*/locale/*/LC_MESSAGES/*.po")])
     if not catalogues:
         print("check-messages: no catalogues under locale/ yet; nothing to check.")
         return 0
@@ -159,7 +160,7 @@ def main(makemessages_args: list[str]) -> int:
 
         for committed in catalogues:
             relative = committed.relative_to(ROOT)
-            language = relative.parts[1]
+            language = relative.parts[relative.parts.index("LC_MESSAGES") - 1]
             regenerated = copy / relative
             if not regenerated.exists():
                 continue  # a language or domain makemessages was not asked for
