@@ -183,6 +183,9 @@ class Lot(models.Model):
             models.Index(fields=["status", "category", "ends_at"], name="lot_status_category_ends"),
             models.Index(fields=["status", "district", "ends_at"], name="lot_status_district_ends"),
             models.Index(fields=["seller", "status"], name="lot_seller_status"),
+            # The home board: newest live lots and the next scheduled ones.
+            models.Index(fields=["status", "-published_at", "-id"], name="lot_status_published"),
+            models.Index(fields=["status", "starts_at", "id"], name="lot_status_starts"),
         ]
 
     def __str__(self) -> str:
