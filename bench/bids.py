@@ -4,7 +4,8 @@
 
 1. in-process: threads calling auctions.services.bid_place (one DB connection each);
 2. HTTP: `POST /api/v1/lots/{id}/bids/` with a token, against Daphne started by this script
-   (8 concurrent keep-alive clients on one asyncio loop; THROTTLE_* set very high);
+   (8 concurrent keep-alive clients on one asyncio loop; THROTTLE_* set very high; DEBUG off;
+   DB_CONN_MAX_AGE=0 unless set, see start_daphne);
 3. bare: psycopg transactions doing the same writes by hand (lock the lot FOR UPDATE, insert
    the hash-chained event, insert the bid, update the lot), no framework at all.
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import contextlib
 import os
 import re
 import signal
@@ -35,9 +36,12 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import traceback
 import uuid
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -298,7 +302,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_daphne(extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, int]:
+def start_daphne(app: str, log: Path) -> tuple[subprocess.Popen, int]:
+    """Daphne on a free port; its stderr (the application's tracebacks) goes to `log`."""
     port = free_port()
     env = dict(os.environ)
     env.update(
@@ -308,32 +313,30 @@ def start_daphne(extra_env: dict[str, str] | None = None) -> tuple[subprocess.Po
         ALLOWED_HOSTS="127.0.0.1,localhost",
         PYTHONUNBUFFERED="1",
     )
-    env.update(extra_env or {})
+    # Under ASGI every request runs in a thread of its own (Django's ThreadSensitiveContext), so
+    # a persistent connection (CONN_MAX_AGE > 0) is opened per request and left to the garbage
+    # collector: one Daphne at ~60 requests/s held 83 of PostgreSQL's 100 connections, two
+    # Daphnes ran out ("too many clients", 500s). Closed at each request's end instead.
+    env.setdefault("DB_CONN_MAX_AGE", "0")
+    daphne = str(Path(sys.executable).with_name("daphne"))
     proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("daphne")),
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "recycling.asgi:application",
-        ],
+        [daphne, "-b", "127.0.0.1", "-p", str(port), app],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log.open("wb"),
         start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"daphne exited: {proc.stderr.read().decode()[-2000:]}")
+            raise SystemExit(f"daphne exited: {log.read_text(errors='replace')[-2000:]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return proc, port
         except OSError:
             time.sleep(0.1)
-    proc.kill()
+    stop(proc)
     raise SystemExit("daphne did not start")
 
 
@@ -388,8 +391,31 @@ def bench_http(lot_id: int, tokens: list[str], ports: list[int], seconds: float)
     return tally, asyncio.run(main())
 
 
-def count_queries(seller, admin, bidders, tokens) -> list[tuple[str, int, list[str]]]:
-    """Queries of one accepted API bid, counted in-process through DRF's test client."""
+ORIGINS = (  # first match wins: (label, a path fragment of a frame that issued the query)
+    ("outbid notice, after commit", "core/services.py"),
+    ("deposit and ban check (payments)", "payments/"),
+    ("permissions (is_cooperative_admin)", "contrib/auth/backends.py"),
+    ("lot pre-read (api._visible_lot)", "recycling/selectors.py"),
+    ("token authentication", "rest_framework/authentication.py"),
+    ("actor's company (user.company)", "accounts/services.py"),
+    ("engine (auctions.services)", "auctions/services.py"),
+)
+
+
+def _origin(sql: str) -> str:
+    if sql.strip().upper() in ("BEGIN", "COMMIT", "ROLLBACK") or sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):
+        return "transaction control (BEGIN/COMMIT)"
+    stack = [frame.filename for frame in traceback.extract_stack()]
+    for label, fragment in ORIGINS:
+        if any(fragment in filename for filename in stack):
+            return label
+    return "other"
+
+
+def count_queries(seller, admin, bidders, tokens) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Statements of one accepted bid, captured in-process: through DRF's test client (the
+    view, middleware, token authentication, the e-mail after commit) and bid_place alone; each
+    statement labelled with the code that issued it."""
     from rest_framework.test import APIClient
 
     from auctions import services
@@ -398,20 +424,98 @@ def count_queries(seller, admin, bidders, tokens) -> list[tuple[str, int, list[s
     lot_id = fresh_lot(seller, admin)
     services.bid_place(actor=bidders[0], lot_id=lot_id, amount=START)
     rows = []
+
+    def captured(call) -> list[tuple[str, str]]:
+        seen: list[tuple[str, str]] = []
+
+        def label(execute, sql, params, many, context):
+            seen.append((_origin(sql), sql))
+            return execute(sql, params, many, context)
+
+        with CaptureQueriesContext(connection) as ctx, connection.execute_wrapper(label):
+            call()
+        # BEGIN/COMMIT are logged by the transaction code, not through the cursor's wrappers.
+        labelled = iter(seen)
+        out = [
+            ("transaction control (BEGIN/COMMIT)", q["sql"]) if q["sql"] in ("BEGIN", "COMMIT") else next(labelled)
+            for q in ctx.captured_queries
+        ]
+        assert next(labelled, None) is None
+        return out
+
     for label, who in (("outbids another bidder", 1), ("raises its own lead", 1)):
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {tokens[who]}")
         amount = services.minimum_next_bid(Lot.objects.get(pk=lot_id))
-        with CaptureQueriesContext(connection) as api_ctx:
+
+        def post(client=client, amount=amount):
             response = client.post(f"/api/v1/lots/{lot_id}/bids/", {"amount": f"{amount:.2f}"}, format="json")
-        assert response.status_code == 201, response.content
-        rows.append((f"HTTP API, bid that {label}", len(api_ctx), [q["sql"] for q in api_ctx.captured_queries]))
+            assert response.status_code == 201, response.content
+
+        rows.append((f"HTTP API, a bid that {label}", captured(post)))
     for label, who in (("outbids another bidder", 0), ("raises its own lead", 0)):
         amount = services.minimum_next_bid(Lot.objects.get(pk=lot_id))
-        with CaptureQueriesContext(connection) as ctx:
-            services.bid_place(actor=bidders[who], lot_id=lot_id, amount=amount)
-        rows.append((f"bid_place alone, bid that {label}", len(ctx), [q["sql"] for q in ctx.captured_queries]))
+        rows.append(
+            (
+                f"bid_place alone, a bid that {label}",
+                captured(
+                    lambda who=who, amount=amount: services.bid_place(actor=bidders[who], lot_id=lot_id, amount=amount)
+                ),
+            )
+        )
     return rows
+
+
+def service_times(seller, admin, bidders, tokens, n: int = 100) -> list[tuple[str, float]]:
+    """One request at a time, in-process (no concurrency): what each call costs on its own.
+    Under Daphne every sync view runs in one thread per process, so with k clients waiting a
+    request's latency is about k × this."""
+    from rest_framework.test import APIClient
+
+    from auctions import services
+    from core.errors import DomainError
+
+    lot_id = fresh_lot(seller, admin)
+    clients = []
+    for token in tokens[:2]:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        clients.append(client)
+    amount = START
+    out = []
+
+    def timed(label: str, call) -> None:
+        for i in range(5):
+            call(i)
+        t0 = time.perf_counter()
+        for i in range(n):
+            call(i)
+        out.append((label, (time.perf_counter() - t0) / n * 1000))
+
+    def api_accepted(i: int) -> None:
+        nonlocal amount
+        response = clients[i % 2].post(f"/api/v1/lots/{lot_id}/bids/", {"amount": f"{amount:.2f}"}, format="json")
+        assert response.status_code == 201, response.content
+        amount += STEP
+
+    def api_refused(i: int) -> None:
+        response = clients[i % 2].post(f"/api/v1/lots/{lot_id}/bids/", {"amount": f"{START:.2f}"}, format="json")
+        assert response.status_code == 409, response.content
+
+    def engine_accepted(i: int) -> None:
+        nonlocal amount
+        services.bid_place(actor=bidders[i % 2], lot_id=lot_id, amount=amount)
+        amount += STEP
+
+    def engine_refused(i: int) -> None:
+        with contextlib.suppress(DomainError):
+            services.bid_place(actor=bidders[i % 2], lot_id=lot_id, amount=START)
+
+    timed("HTTP API (test client), accepted bid, outbidding", api_accepted)
+    timed("HTTP API (test client), refused bid (bid_too_low)", api_refused)
+    timed("bid_place alone, accepted bid, outbidding", engine_accepted)
+    timed("bid_place alone, refused bid (bid_too_low)", engine_refused)
+    return out
 
 
 def report(name: str, tally: Tally, elapsed: float) -> dict:
@@ -437,8 +541,11 @@ def main() -> None:
     parser.add_argument("--bidders", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0, help="per path (default 10)")
     parser.add_argument("--daphnes", type=int, default=1, help="Daphne processes for the HTTP path (default 1)")
+    parser.add_argument("--paths", default="bare,inprocess,http", help="which paths to run (default all three)")
+    parser.add_argument("--app", default="recycling.asgi:application", help="ASGI application for Daphne")
     parser.add_argument("--show-queries", action="store_true", help="print the SQL of the counted bids")
     args = parser.parse_args()
+    paths = args.paths.split(",")
 
     call_command("migrate", verbosity=0)
     seller, admin, bidders, tokens = people(args.bidders)
@@ -451,57 +558,80 @@ def main() -> None:
     from auctions.selectors import ledger_verify
     from recycling.models import Lot
 
-    rows, lots = [], []
-    lots.append(fresh_lot(seller, admin))
-    rows.append(report("bare psycopg transaction", *bench_bare(lots[-1], bidders, args.seconds)))
-    lots.append(fresh_lot(seller, admin))
-    rows.append(report("bid_place, in-process threads", *bench_in_process(lots[-1], bidders, args.seconds)))
-    servers = [start_daphne() for _ in range(args.daphnes)]
-    try:
+    rows, lots = {}, []
+    if "bare" in paths:
         lots.append(fresh_lot(seller, admin))
-        label = f"HTTP POST /bids/ via Daphne x{args.daphnes}"
-        rows.append(report(label, *bench_http(lots[-1], tokens, [port for _, port in servers], args.seconds)))
-    finally:
-        for proc, _ in servers:
-            stop(proc)
+        rows["bare"] = report("bare psycopg transaction", *bench_bare(lots[-1], bidders, args.seconds))
+    if "inprocess" in paths:
+        lots.append(fresh_lot(seller, admin))
+        rows["inprocess"] = report("bid_place, in-process threads", *bench_in_process(lots[-1], bidders, args.seconds))
+    if "http" in paths:
+        logs = Path(tempfile.mkdtemp(prefix="bench-bids-"))
+        servers = [start_daphne(args.app, logs / f"daphne-{n}.log") for n in range(args.daphnes)]
+        try:
+            lots.append(fresh_lot(seller, admin))
+            label = f"HTTP POST /bids/, Daphne ×{args.daphnes}"
+            rows["http"] = report(label, *bench_http(lots[-1], tokens, [port for _, port in servers], args.seconds))
+        finally:
+            for proc, _ in servers:
+                stop(proc)
+            kept = False
+            for log in sorted(logs.glob("*.log")):
+                text = log.read_text(errors="replace")
+                errors = [line for line in text.splitlines() if line.startswith(("Traceback", "Internal Server Error"))]
+                if errors:
+                    kept = True
+                    print(f"  ! Daphne logged {len(errors)} errors, see {log}")
+                else:
+                    log.unlink()
+            if not kept:
+                logs.rmdir()
 
     for lot_id in lots:
         problems = ledger_verify(lot_id=lot_id)
         assert not problems, problems
         lot = Lot.objects.get(pk=lot_id)
         assert lot.bid_count == lot.bids.count(), (lot.bid_count, lot.bids.count())
-    print("ledgers verified, bid counts agree\n")
+    print(f"load after the runs {os.getloadavg()[0]:.1f}; ledgers verified, bid counts agree\n")
 
-    bare = rows[0]
+    bare = rows.get("bare")
     print(
         f"{'path':38} {'accepted/s':>10} {'attempts/s':>10} {'accepted':>8} {'refused':>8} "
         f"{'p50 ms':>7} {'p99 ms':>7} {'vs bare':>8}"
     )
-    for row in rows:
+    for row in rows.values():
+        ratio = f"{row['accepted_per_s'] / bare['accepted_per_s']:8.0%}" if bare else ""
         print(
             f"{row['name']:38} {row['accepted_per_s']:10.1f} {row['attempts_per_s']:10.1f} {row['accepted']:8d} "
-            f"{row['refused']:8d} {row['p50_ms']:7.1f} {row['p99_ms']:7.1f} "
-            f"{row['accepted_per_s'] / bare['accepted_per_s']:8.0%}"
+            f"{row['refused']:8d} {row['p50_ms']:7.1f} {row['p99_ms']:7.1f} {ratio}"
         )
-    http = rows[2]
-    print(
-        f"\nHTTP, accepted bids only: p50 {http['acc_p50_ms']:.1f} ms, p99 {http['acc_p99_ms']:.1f} ms"
-        "  (latency columns above: every attempt, accepted or refused)"
-    )
+    print("(latency: every attempt, accepted or refused)")
+    if "http" in rows:
+        http = rows["http"]
+        print(f"HTTP, accepted bids only: p50 {http['acc_p50_ms']:.1f} ms, p99 {http['acc_p99_ms']:.1f} ms")
 
-    print("\nSQL queries per accepted bid (CaptureQueriesContext around one in-process call):")
-    for label, n, sqls in count_queries(seller, admin, bidders, tokens):
-        print(f"  {label:48} {n:3d}")
+    print("\nService time of one call, one at a time, in-process (ms):")
+    for label, ms in service_times(seller, admin, bidders, tokens):
+        print(f"  {label:56} {ms:6.1f}")
+
+    print("\nSQL statements per accepted bid (CaptureQueriesContext, in-process; BEGIN/COMMIT included):")
+    for label, statements in count_queries(seller, admin, bidders, tokens):
+        without = sum(1 for origin, _ in statements if not origin.startswith("transaction"))
+        print(f"  {label:48} {len(statements):3d}  ({without} without BEGIN/COMMIT)")
+        for origin, n in Counter(origin for origin, _ in statements).most_common():
+            print(f"      {n:2d}  {origin}")
         if args.show_queries:
-            for sql in sqls:
-                print(f"      {sql[:150]}")
-    inproc = rows[1]
-    print(
-        "\ntargets: bid_place ≥ 50% of bare "
-        f"[{inproc['accepted_per_s'] / bare['accepted_per_s']:.0%}]; HTTP ≥ 60 accepted bids/s "
-        f"[{http['accepted_per_s']:.1f}] with p50 ≤ 50 ms [{http['p50_ms']:.1f}]; ≤ 10 SQL queries per accepted bid"
-    )
-    print(json.dumps({"rows": rows}, default=str) if os.environ.get("BENCH_JSON") else "", end="")
+            for origin, sql in statements:
+                print(f"        [{origin[:12]}] {sql[:140]}")
+
+    if bare and "inprocess" in rows and "http" in rows:
+        inproc, http = rows["inprocess"], rows["http"]
+        print(
+            "\ntargets: bid_place ≥ 50% of bare "
+            f"[{inproc['accepted_per_s'] / bare['accepted_per_s']:.0%}]; HTTP ≥ 60 accepted bids/s "
+            f"[{http['accepted_per_s']:.1f}] with p50 ≤ 50 ms [{http['p50_ms']:.1f}]; "
+            "≤ 10 SQL queries per accepted bid"
+        )
 
 
 if __name__ == "__main__":
