@@ -112,7 +112,10 @@ TEMPLATES = [
 # Embedded default: a SQLite file. IMMEDIATE transactions take the write lock at BEGIN, so
 # read-then-write services cannot interleave (SQLite ignores SELECT ... FOR UPDATE).
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+# Under ASGI (Daphne) each request may run its sync part on another thread, and a persistent
+# connection per thread piles up until PostgreSQL refuses more: close after each request by
+# default (use a pooler such as PgBouncer for reuse).
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
