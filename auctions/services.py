@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q, Subquery
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -131,35 +131,36 @@ def _bidder(lot: Lot, company: Company, row: Bidder | None = None) -> Bidder:
 @dataclass
 class Standing:
     bidder: Bidder  # the company placing the bid
-    rival: Bidder | None  # the leader, when it is another company
-    leader_amount: Decimal | None  # the standing bid (None: no bid yet)
+    rival: Bidder | None  # the holder of the standing bid, when it is another company
+    leader_amount: Decimal | None  # the standing bid's amount, when a rival holds it
+
+
+# One statement under the lot's lock instead of two (the leading bid, then the bidder rows),
+# and raw SQL because the ORM spelling of it (two subqueries) costs more to compile than the
+# round trip it saves: bench/bids.py measured 5.5 ms per outbidding bid_place with either ORM
+# form, 4.8 ms with this.
+_BID, _BIDDER = Bid._meta.db_table, Bidder._meta.db_table
+_STANDING_SQL = f"""
+    SELECT b.*,
+           (SELECT max(x.amount) FROM {_BID} x WHERE x.lot_id = b.lot_id AND x.bidder_id = b.company_id) AS highest
+    FROM {_BIDDER} b
+    WHERE b.lot_id = %s
+      AND (b.company_id = %s
+           OR b.company_id = (SELECT y.bidder_id FROM {_BID} y WHERE y.lot_id = %s
+                              ORDER BY y.amount DESC, y.ranked_at, y.seq LIMIT 1))
+"""  # noqa: S608 - table names from the models, no input
 
 
 def _standing(lot: Lot, company: Company) -> Standing:
-    """The standing bid (as _leader ranks it) with the bidder rows of its holder and of
-    `company`, in one query: the rows of `company` and of the leader, each annotated with the
-    leader's company and amount."""
-    ranked = Bid.objects.filter(lot=lot).order_by("-amount", "ranked_at", "seq")
-    rows = list(
-        Bidder.objects.filter(lot=lot)
-        .annotate(
-            leader_company=Subquery(ranked.values("bidder_id")[:1]),
-            leader_amount=Subquery(ranked.values("amount")[:1]),
-        )
-        .filter(Q(company=company) | Q(company_id=F("leader_company")))
-    )
+    """The company's bidder row and, when another company holds the standing bid (ranked as
+    _leader ranks it: highest amount, earlier ranked_at, lower seq), that company's row with
+    its highest amount, which is the standing amount."""
+    rows = list(Bidder.objects.raw(_STANDING_SQL, [lot.pk, company.pk, lot.pk]))
     own = next((row for row in rows if row.company_id == company.pk), None)
     rival = next((row for row in rows if row.company_id != company.pk), None)
-    if rows:
-        leader_company, leader_amount = rows[0].leader_company, rows[0].leader_amount
-    elif lot.bid_count:  # bids whose holder has no bidder row: say so, as a lookup would
-        top = _leader(lot)
-        raise Bidder.DoesNotExist(f"lot {lot.pk}: the bid of company {top and top.bidder_id} has no bidder row")
-    else:
-        leader_company = leader_amount = None
-    if leader_company is not None and leader_company != company.pk and rival is None:
-        raise Bidder.DoesNotExist(f"lot {lot.pk}: the bid of company {leader_company} has no bidder row")
-    return Standing(bidder=_bidder(lot, company, own), rival=rival, leader_amount=leader_amount)
+    # A raw column skips the field's converter: SQLite hands back max() as int or float.
+    amount = None if rival is None else Decimal(str(rival.highest)).quantize(CENT)
+    return Standing(bidder=_bidder(lot, company, own), rival=rival, leader_amount=amount)
 
 
 def _record_bid(

@@ -34,7 +34,8 @@ step_strategy = st.tuples(
     st.integers(0, PEOPLE - 1),  # who bids
     st.integers(-1, 4),  # increments over the minimum next bid (-1: too low)
     st.sampled_from([D("0"), D("0"), D("0"), D("0"), D("5")]),  # off the grid by this much
-    st.one_of(st.none(), st.tuples(st.integers(0, 12), st.sampled_from([D("0"), D("0"), D("5")]))),  # ceiling
+    # a ceiling: increments over the amount, plus an off-grid part (cents too)
+    st.one_of(st.none(), st.tuples(st.integers(0, 12), st.sampled_from([D("0"), D("0"), D("5"), D("0.50")]))),
 )
 
 
