@@ -548,7 +548,9 @@ def main() -> None:
     paths = args.paths.split(",")
 
     call_command("migrate", verbosity=0)
-    seller, admin, bidders, tokens = people(args.bidders)
+    # Two at least: the service times and statement counts need one bidder to outbid another.
+    seller, admin, everyone, all_tokens = people(max(args.bidders, 2))
+    bidders, tokens = everyone[: args.bidders], all_tokens[: args.bidders]
     print(
         f"PostgreSQL {connection.pg_version}, {os.cpu_count()} CPUs (load {os.getloadavg()[0]:.1f}), "
         f"{args.bidders} bidders, {args.seconds:.0f} s per path, "
@@ -611,11 +613,11 @@ def main() -> None:
         print(f"HTTP, accepted bids only: p50 {http['acc_p50_ms']:.1f} ms, p99 {http['acc_p99_ms']:.1f} ms")
 
     print("\nService time of one call, one at a time, in-process (ms):")
-    for label, ms in service_times(seller, admin, bidders, tokens):
+    for label, ms in service_times(seller, admin, everyone, all_tokens):
         print(f"  {label:56} {ms:6.1f}")
 
     print("\nSQL statements per accepted bid (CaptureQueriesContext, in-process; BEGIN/COMMIT included):")
-    for label, statements in count_queries(seller, admin, bidders, tokens):
+    for label, statements in count_queries(seller, admin, everyone, all_tokens):
         without = sum(1 for origin, _ in statements if not origin.startswith("transaction"))
         print(f"  {label:48} {len(statements):3d}  ({without} without BEGIN/COMMIT)")
         for origin, n in Counter(origin for origin, _ in statements).most_common():
