@@ -96,7 +96,7 @@ class LotBidsApi(APIView):
     def post(self, request, lot_id: int):
         if not request.user.is_authenticated:
             raise NotAuthenticated()
-        _visible_lot(request, lot_id)
+        # No pre-read of the lot: bid_place answers 404 for a lot that is not on the board.
         data = BidInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.bid_place(

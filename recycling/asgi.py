@@ -3,6 +3,7 @@
 Served by Daphne (`daphne recycling.asgi:application`).
 """
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -23,3 +24,9 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Everything loaded at start-up lives as long as the process: move it out of the collector's
+# sight, and collect the young generation less often. With 1,000 watchers, full collections
+# took 150–200 ms every 1–2 s; this took live fan-out p99 from ~290 to ~115 ms (bench/fanout.py).
+gc.freeze()
+gc.set_threshold(50_000, 20, 100)

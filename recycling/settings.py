@@ -230,7 +230,7 @@ LOGISTICS_ROUTE_SECONDS = float(env_str("LOGISTICS_ROUTE_SECONDS", "1.0"))  # th
 REST_FRAMEWORK = {
     # Token first so that an unauthenticated API call answers 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
