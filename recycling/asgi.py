@@ -6,11 +6,13 @@ Served by Daphne (`daphne recycling.asgi:application`).
 import gc
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recycling.settings")
-# Django must be set up before anything imports models (consumers, routing).
-django_asgi_app = get_asgi_application()
+
+from core.asgi import get_sync_chain_asgi_application  # noqa: E402
+
+# Django must be set up before anything imports models (consumers, routing). One thread hop
+# per request instead of one per middleware hook: see core/asgi.py.
+django_asgi_app = get_sync_chain_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

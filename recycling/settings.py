@@ -112,9 +112,10 @@ TEMPLATES = [
 # Embedded default: a SQLite file. IMMEDIATE transactions take the write lock at BEGIN, so
 # read-then-write services cannot interleave (SQLite ignores SELECT ... FOR UPDATE).
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-# Under ASGI (Daphne) each request may run its sync part on another thread, and a persistent
-# connection per thread piles up until PostgreSQL refuses more: close after each request by
-# default (use a pooler such as PgBouncer for reuse).
+# Under ASGI (Daphne) each request runs its sync part in a thread of its own, so a persistent
+# connection per thread (CONN_MAX_AGE > 0) piles up until PostgreSQL refuses more. On
+# PostgreSQL the connections come from a pool instead (psycopg-pool, DB_POOL_MAX_SIZE per
+# process, 0 to turn it off): a request borrows one and gives it back when it ends.
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -126,6 +127,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("TEST", {})
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 20)
+    if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["CONN_MAX_AGE"] == 0:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(2, DB_POOL_MAX_SIZE),
+            "max_size": DB_POOL_MAX_SIZE,
+            # A request that finds every connection busy waits this long, then gets an error.
+            "timeout": env_int("DB_POOL_TIMEOUT", 10),
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
@@ -146,7 +155,7 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_PREFIX", "recycling"),
         }

@@ -21,7 +21,7 @@ BASE_DIR = Path(settings.BASE_DIR)
 # Variables that configure the platform: none may leak from the caller's environment (CI runs
 # this file with DATABASE_URL and REDIS_URL set) into a case that states its own.
 _CONFIG_PREFIXES = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS")
-_CONFIG_PREFIXES += ("SITE_URL", "STRIPE_", "EMAIL_", "SECURE_", "MEDIA_ROOT", "STATIC_ROOT", "THROTTLE_")
+_CONFIG_PREFIXES += ("DB_", "SITE_URL", "STRIPE_", "EMAIL_", "SECURE_", "MEDIA_ROOT", "STATIC_ROOT", "THROTTLE_")
 # Set by the browser tests for their own process (Playwright's loop beside the ORM); a
 # deployment never has it, and `check --deploy` rightly refuses it.
 _CONFIG_PREFIXES += ("DJANGO_ALLOW_ASYNC_UNSAFE",)
@@ -39,6 +39,8 @@ print(json.dumps({
     "cache_location": settings.CACHES["default"].get("LOCATION"),
     "engine": settings.DATABASES["default"]["ENGINE"],
     "using_postgres": settings.USING_POSTGRES,
+    "db_options": {k: v for k, v in settings.DATABASES["default"].get("OPTIONS", {}).items() if k == "pool"},
+    "conn_max_age": settings.DATABASES["default"]["CONN_MAX_AGE"],
 }))
 """
 
@@ -112,7 +114,8 @@ def test_redis_url_selects_redis_channel_layer_and_cache():
 
     assert found["channel_layer"] == "channels_redis.core.RedisChannelLayer"
     assert found["channel_hosts"] == [{"address": url, "socket_timeout": 30, "socket_connect_timeout": 5}]
-    assert found["cache"] == "django.core.cache.backends.redis.RedisCache"
+    # One Redis client per process, shared by every request's thread (core/cache.py).
+    assert found["cache"] == "core.cache.SharedRedisCache"
     assert found["cache_location"] == url
 
 
@@ -132,6 +135,19 @@ def test_postgres_database_url_selects_postgresql():
 
     assert found["engine"] == "django.db.backends.postgresql"
     assert found["using_postgres"] is True
+    # Connections come from a pool and go back to it after each request.
+    assert found["conn_max_age"] == 0
+    assert found["db_options"] == {"pool": {"min_size": 2, "max_size": 20, "timeout": 10}}
+
+
+def test_postgres_pool_size_is_a_setting_and_zero_turns_it_off():
+    url = "postgres://postgres@127.0.0.1:5432/recycling"
+
+    assert _settings_in(DATABASE_URL=url, DB_POOL_MAX_SIZE="5")["db_options"]["pool"]["max_size"] == 5
+    assert _settings_in(DATABASE_URL=url, DB_POOL_MAX_SIZE="0")["db_options"] == {}
+    # Persistent connections and a pool exclude each other (Django refuses both): no pool then.
+    found = _settings_in(DATABASE_URL=url, DB_CONN_MAX_AGE="60")
+    assert (found["conn_max_age"], found["db_options"]) == (60, {})
 
 
 @pytest.mark.django_db

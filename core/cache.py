@@ -1,0 +1,34 @@
+"""A Redis cache whose client (and connection pool) is shared by the whole process.
+
+Django keeps one cache object per thread, and its RedisCache opens a client, a pool and a new
+TCP connection per cache object. Under ASGI every request runs in a thread of its own, so
+every request paid a Redis connect (and redis-py's CLIENT SETINFO, which reads package
+metadata from disk) just to check a throttle. redis-py's pools are thread-safe: one client
+per process and location serves every thread.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+_clients: dict[tuple, RedisCacheClient] = {}
+_lock = threading.Lock()
+
+
+class SharedRedisCache(RedisCache):
+    def __init__(self, server, params) -> None:
+        super().__init__(server, params)
+        self._shared_key = (tuple(self._servers), repr(sorted(self._options.items())))
+
+    @property
+    def _cache(self) -> RedisCacheClient:  # RedisCache makes one per instance (cached_property)
+        key = self._shared_key
+        client = _clients.get(key)
+        if client is None:
+            with _lock:
+                client = _clients.get(key)
+                if client is None:
+                    client = _clients[key] = self._class(self._servers, **self._options)
+        return client

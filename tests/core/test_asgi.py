@@ -1,0 +1,105 @@
+"""HTTP through the project's ASGI application (core/asgi.py): the whole sync middleware chain
+and the view in one thread hop, with Django's ASGI request handling around it; and the Redis
+cache client shared by every thread (core/cache.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import HttpCommunicator
+from django.core.cache import cache, caches
+from django.http import JsonResponse
+from django.test import override_settings
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+
+from core.asgi import SyncChainASGIHandler
+from recycling.asgi import application, django_asgi_app
+
+_seen_threads: list[int] = []
+
+
+async def _async_view(request):
+    return JsonResponse({"async": True, "method": request.method})
+
+
+@csrf_exempt
+def _sync_view(request):
+    _seen_threads.append(threading.get_ident())
+    return JsonResponse({"body": json.loads(request.body or b"{}")})
+
+
+urlpatterns = [path("t/async/", _async_view), path("t/sync/", _sync_view)]
+
+
+def _request(method, url, body=b"", headers=None):
+    communicator = HttpCommunicator(application, method, url, body=body, headers=headers or [(b"host", b"testserver")])
+    return async_to_sync(communicator.get_response)()
+
+
+def test_the_http_application_is_the_sync_chain_handler():
+    assert isinstance(django_asgi_app, SyncChainASGIHandler)
+    # Built for sync: Django adapts nothing between the middleware hooks.
+    assert not asyncio.iscoroutinefunction(django_asgi_app._middleware_chain)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_request_runs_through_the_middleware():
+    response = _request("GET", "/api/v1/categories/", headers=[(b"host", b"testserver"), (b"accept-language", b"en")])
+
+    assert response["status"] == 200
+    headers = {name.lower(): value for name, value in response["headers"]}
+    assert headers[b"content-language"] == b"en"  # LocaleMiddleware
+    assert headers[b"x-frame-options"] == b"DENY"  # XFrameOptionsMiddleware
+    assert json.loads(response["body"])  # the catalogue
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_errors_keep_their_format():
+    response = _request("GET", "/api/v1/lots/999999999/")
+
+    assert response["status"] == 404
+    assert json.loads(response["body"])["code"] == "not_found"
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_sync_view_gets_the_body_and_runs_off_the_event_loop():
+    _seen_threads.clear()
+    response = _request("POST", "/t/sync/", body=b'{"amount": "10.00"}', headers=[(b"host", b"testserver")])
+
+    assert response["status"] == 200
+    assert json.loads(response["body"]) == {"body": {"amount": "10.00"}}
+    assert _seen_threads and _seen_threads[0] != threading.get_ident()
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_async_views_still_work():
+    response = _request("GET", "/t/async/")
+
+    assert response["status"] == 200
+    assert json.loads(response["body"]) == {"async": True, "method": "GET"}
+
+
+@pytest.mark.redis
+def test_redis_cache_client_is_shared_by_threads():
+    clients = []
+
+    def use_cache():
+        own = caches["default"]  # Django's cache handler gives each thread its own object...
+        own.set("shared-client-check", 1, 5)
+        clients.append((id(own), own._cache))
+
+    threads = [threading.Thread(target=use_cache) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len({obj for obj, _ in clients}) == 3
+    assert len({id(client) for _, client in clients}) == 1  # ...and they share one client
+    assert clients[0][1] is cache._cache
+    assert cache.get("shared-client-check") == 1
