@@ -112,8 +112,8 @@ def test_redis_url_selects_redis_channel_layer_and_cache():
 
     found = _settings_in(REDIS_URL=url)
 
-    assert found["channel_layer"] == "channels_redis.core.RedisChannelLayer"
-    assert found["channel_hosts"] == [{"address": url, "socket_timeout": 30, "socket_connect_timeout": 5}]
+    assert found["channel_layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert found["channel_hosts"] == [{"address": url, "socket_timeout": 5, "socket_connect_timeout": 5}]
     # One Redis client per process, shared by every request's thread (core/cache.py).
     assert found["cache"] == "core.cache.SharedRedisCache"
     assert found["cache_location"] == url
