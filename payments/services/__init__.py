@@ -12,6 +12,7 @@ from payments.services.defaults import (
 )
 from payments.services.holds import (
     deposit_check,
+    deposit_hold_check,
     deposit_register,
     hold_client_secret,
     hold_sync,
@@ -38,6 +39,7 @@ __all__ = [
     "card_setup_start",
     "charge_sync",
     "deposit_check",
+    "deposit_hold_check",
     "deposit_register",
     "hold_client_secret",
     "hold_sync",

@@ -19,6 +19,7 @@ from accounts.models import Company
 from accounts.services import require_cooperative_admin
 from core.errors import conflict, forbidden, invalid, not_found
 from core.services import audit_record
+from core.sql import fetch_instances
 from payments.models import CompanyStanding, Strike
 from payments.services.common import BAN_LENGTH, STRIKE_WINDOW, STRIKES_FOR_BAN, notify_company
 from recycling.models import Lot
@@ -26,7 +27,13 @@ from recycling.models import Lot
 
 def banned_until(company: Company | int) -> dt.datetime | None:
     company_id = company if isinstance(company, int) else company.pk
-    until = CompanyStanding.objects.filter(company_id=company_id).values_list("banned_until", flat=True).first()
+    # On every bid: hand-written SQL, without the ORM's compile (core/sql.py).
+    rows = fetch_instances(
+        CompanyStanding,
+        f"SELECT id, banned_until FROM {CompanyStanding._meta.db_table} WHERE company_id = %s",  # noqa: S608
+        [company_id],
+    )
+    until = rows[0].banned_until if rows else None
     return until if until is not None and until > timezone.now() else None
 
 
