@@ -277,6 +277,38 @@ def test_outbid_bidder_is_notified_once_per_lost_lead(
     assert Notification.objects.filter(kind="outbid").count() == 1
 
 
+def test_repeated_outbids_update_the_unread_notice_and_mail_once(
+    live_lot, bidders, django_capture_on_commit_callbacks, mailoutbox
+):
+    from core.models import Notification
+    from core.services import notification_mark_read
+
+    lot = live_lot()
+    other = live_lot()
+    a, b = bidders(2)
+    with django_capture_on_commit_callbacks(execute=True):
+        _place(a, lot, "2300.00")
+        _place(b, lot, "2350.00")  # a outbid: a notice and an e-mail
+        _place(a, lot, "2400.00")  # b outbid: a notice and an e-mail
+        _place(b, lot, "2450.00")  # a outbid again, notice unread: updated, no e-mail
+    notices = list(Notification.objects.filter(user=a, kind="outbid"))
+    assert len(notices) == 1
+    assert "2450.00" in notices[0].body
+    assert [m.to for m in mailoutbox] == [[a.email], [b.email]]
+
+    # Once read, the next outbid is news again; another lot has its own notice.
+    notification_mark_read(user=a)
+    with django_capture_on_commit_callbacks(execute=True):
+        _place(a, lot, "2500.00")
+        _place(b, lot, "2550.00")
+        _place(a, other, "2300.00")
+        _place(b, other, "2350.00")
+    assert Notification.objects.filter(user=a, kind="outbid").count() == 3
+    assert Notification.objects.filter(user=a, kind="outbid", read_at__isnull=True).count() == 2
+    # b never read its notice: updated, no e-mail; a's on each lot is news.
+    assert [m.to for m in mailoutbox][2:] == [[a.email], [a.email]]
+
+
 def test_proxy_defence_does_not_notify_the_defender(live_lot, bidders):
     from core.models import Notification
 

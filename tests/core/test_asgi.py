@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.testing import HttpCommunicator
 from django.core.cache import cache, caches
 from django.http import JsonResponse
@@ -38,7 +38,9 @@ urlpatterns = [path("t/async/", _async_view), path("t/sync/", _sync_view)]
 
 def _request(method, url, body=b"", headers=None):
     communicator = HttpCommunicator(application, method, url, body=body, headers=headers or [(b"host", b"testserver")])
-    return async_to_sync(communicator.get_response)()
+    # In a thread of its own: the browser tests' session keeps an event loop in this one.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, communicator.get_response()).result()
 
 
 def test_the_http_application_is_the_sync_chain_handler():
