@@ -1,7 +1,9 @@
-"""The channel layer as configured (Redis Pub/Sub with REDIS_URL, in-memory without): delivery is
-at most once, so a watcher that misses an event repairs the gap from the event log by its seq.
-Across processes (two Daphnes, one killed, resync): tests/auctions/test_multiprocess.py."""
+"""The channel layer as configured (Redis Pub/Sub with REDIS_URL, in-memory without) and the
+consumers' LotFeed (one group membership per process and lot): delivery is at most once, so a
+watcher that misses an event repairs the gap from the event log by its seq. Across processes
+(two Daphnes, one killed, resync): tests/auctions/test_multiprocess.py."""
 
+import asyncio
 import json
 
 import pytest
@@ -12,6 +14,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
 from auctions import events, services
+from auctions.consumers import LotFeed
 from auctions.models import LotEvent
 from recycling.asgi import application
 
@@ -85,5 +88,43 @@ def test_a_group_send_reaches_every_watcher_of_the_lot_and_no_other(live_lot, bi
         assert await watchers[3][0].receive_nothing(timeout=0.3)
         for ws, _ in watchers:
             await ws.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_watchers_of_a_lot_share_one_feed_that_outlives_any_one_of_them(live_lot, bidders):
+    lot = live_lot()
+    a, b = bidders(2)
+
+    async def scenario():
+        watchers = []
+        for _ in range(3):
+            ws = WebsocketCommunicator(application, f"/ws/lots/{lot.pk}/", headers=HEADERS)
+            assert (await ws.connect())[0]
+            watchers.append((ws, (await _next(ws))["seq"]))
+        feeds = LotFeed._feeds[asyncio.get_running_loop()]
+        assert list(feeds) == [lot.pk] and len(feeds[lot.pk].watchers) == 3
+
+        # When one watcher leaves, the others still get every event.
+        await watchers[0][0].disconnect()
+        await database_sync_to_async(services.bid_place)(actor=a, lot_id=lot.pk, amount="2300.00")
+        for ws, seq in watchers[1:]:
+            frame = await _next(ws)
+            assert (frame["seq"], frame["amount"]) == (seq + 1, "2300.00")
+        assert len(feeds[lot.pk].watchers) == 2
+
+        # When the last leaves, the process leaves the lot's group.
+        for ws, _ in watchers[1:]:
+            await ws.disconnect()
+        assert feeds == {}
+
+        # A new watcher starts a new feed.
+        ws = WebsocketCommunicator(application, f"/ws/lots/{lot.pk}/", headers=HEADERS)
+        assert (await ws.connect())[0]
+        seq = (await _next(ws))["seq"]
+        await database_sync_to_async(services.bid_place)(actor=b, lot_id=lot.pk, amount="2350.00")
+        frame = await _next(ws)
+        assert (frame["seq"], frame["amount"]) == (seq + 1, "2350.00")
+        await ws.disconnect()
 
     async_to_sync(scenario)()
