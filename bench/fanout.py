@@ -466,6 +466,9 @@ def main() -> None:
         for _ in range(args.clients):
             index, part = results.get(timeout=120)
             records.extend((kind, text, t, (index, n)) for kind, text, t, n in part)
+        # The watchers have closed their sockets: give Daphne time to run every disconnect
+        # (leaving the lot's group), so that their errors reach its log before it stops.
+        time.sleep(3.0)
     finally:
         for proc in processes:
             stop_process(proc)
@@ -476,8 +479,9 @@ def main() -> None:
                     errors[line] += 1
             log.unlink()
         logs.rmdir()
+        print(f"Daphne logged {sum(errors.values())} application errors (watchers' disconnects included)")
         for line, n in errors.most_common():
-            print(f"  Daphne logged {n} × {line}")
+            print(f"  {n} × {line}")
 
     samples: dict[str, list[float]] = {"channels": [], "channels-bare": [], "bare": []}
     per_event: dict[tuple[str, int], float] = {}
