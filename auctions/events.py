@@ -30,9 +30,11 @@ def bidder_alias(number: int | None) -> str | None:
     return _("Bidder %(n)d") % {"n": number}
 
 
-def append_event(lot: Any, type: str, payload: dict[str, Any], *, at=None) -> LotEvent:
+def append_event(lot: Any, type: str, payload: dict[str, Any], *, at=None, save: bool = True) -> LotEvent:
     """Append one event to `lot`'s chain. The caller holds the lot's row lock and saves the
-    lot's `seq` and `ledger_head` with its own changes; the broadcast follows the commit."""
+    lot's `seq` and `ledger_head` with its own changes; the broadcast follows the commit.
+    With `save=False` the caller inserts the event itself, in the same transaction (the bid
+    engine sends a bid's rows together)."""
     lot.seq += 1
     event = LotEvent(
         lot_id=lot.pk,
@@ -43,7 +45,8 @@ def append_event(lot: Any, type: str, payload: dict[str, Any], *, at=None) -> Lo
         prev_hash=lot.ledger_head or GENESIS_HASH,
     )
     event.hash = event.compute_hash()
-    event.save(force_insert=True)
+    if save:
+        event.save(force_insert=True)
     lot.ledger_head = event.hash
     message = public_event(event, sealed=lot.format == "sealed", closed=lot.status in ("awarded", "unsold"))
     transaction.on_commit(lambda: broadcast(lot.pk, message))

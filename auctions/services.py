@@ -20,7 +20,7 @@ from ¥50,000 → ¥500.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -36,7 +36,7 @@ from auctions.events import append_event
 from auctions.models import Bid, Bidder, LotEvent
 from core.errors import DomainError, conflict, forbidden, invalid
 from core.services import notify
-from core.sql import fetch_instances, pk_in_range
+from core.sql import execute_together, fetch_instances, insert_statement, mark_saved, pk_in_range
 from payments.services import bidding_ban_check, deposit_hold_check, lot_money_after_close
 from recycling.models import Category, Lot
 from recycling.services import lock_lot
@@ -70,6 +70,35 @@ def minimum_next_bid(lot: Lot) -> Decimal:
     minimum = lot.current_price + step
     offset = (minimum - lot.start_price) % step
     return minimum if offset == 0 else minimum - offset + step
+
+
+@dataclass
+class _Writes:
+    """A bid's new rows (the bid, proxy answers, their events, an extension), written together
+    with the lot's row once the engine has decided: one round trip on PostgreSQL."""
+
+    bids: list[Bid] = field(default_factory=list)
+    events: list[LotEvent] = field(default_factory=list)
+
+
+_LOT_BID_FIELDS = ("current_price", "bid_count", "seq", "ledger_head", "ends_at", "updated_at")
+
+
+def _write(lot: Lot, writes: _Writes) -> None:
+    from django.db import connection
+
+    update = [Lot._meta.get_field(name) for name in _LOT_BID_FIELDS]
+    values = [f.get_db_prep_save(f.pre_save(lot, False), connection) for f in update]
+    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in update)
+    assert writes.bids and writes.events, "an accepted bid writes at least one bid and its event"
+    statements = [
+        insert_statement(Bid, writes.bids),
+        insert_statement(LotEvent, writes.events),
+        (f"UPDATE {Lot._meta.db_table} SET {assignments} WHERE id = %s", [*values, lot.pk]),  # noqa: S608
+    ]
+    bid_rows, event_rows, _ = execute_together(statements)
+    mark_saved(writes.bids, [row[0] for row in bid_rows])
+    mark_saved(writes.events, [row[0] for row in event_rows])
 
 
 @dataclass
@@ -172,6 +201,7 @@ def _record_bid(
     by: Any,
     proxy: bool,
     now: dt.datetime,
+    writes: _Writes,
     ranked_at: dt.datetime | None = None,
 ) -> Bid:
     lot.bid_count += 1
@@ -185,11 +215,12 @@ def _record_bid(
         "bid_count": lot.bid_count,
         "ends_at": timezone.localtime(lot.ends_at).isoformat(),
     }
-    event = append_event(lot, LotEvent.Type.BID, payload, at=now)
+    event = append_event(lot, LotEvent.Type.BID, payload, at=now, save=False)
+    writes.events.append(event)
     # A typed bid above the bidder's own earlier ceiling supersedes it: that ceiling is no
     # longer this bid's maximum (and would break the bid_max_at_least_amount constraint).
     ceiling = bidder.max_amount if bidder.max_amount is not None and bidder.max_amount >= amount else None
-    return Bid.objects.create(
+    bid = Bid(
         lot=lot,
         bidder_id=bidder.company_id,
         bidder_no=bidder.number,
@@ -201,6 +232,8 @@ def _record_bid(
         ranked_at=ranked_at or now,
         created_at=now,
     )
+    writes.bids.append(bid)
+    return bid
 
 
 def _leader(lot: Lot) -> Bid | None:
@@ -236,11 +269,12 @@ def bid_place(*, actor: Any, lot_id: int, amount: Any, max_amount: Any = None) -
         now = timezone.now()
         _check_open(lot, company, now)
         deposit_hold_check(company=company, lot=lot)
+        writes = _Writes()
         if lot.format == Lot.Format.SEALED:
-            result = _sealed_bid(lot, company, amount, by=actor, now=now)
+            result = _sealed_bid(lot, company, amount, by=actor, now=now, writes=writes)
         else:
-            result = _english_bid(lot, company, amount, ceiling, by=actor, now=now)
-        lot.save(update_fields=["current_price", "bid_count", "seq", "ledger_head", "ends_at", "updated_at"])
+            result = _english_bid(lot, company, amount, ceiling, by=actor, now=now, writes=writes)
+        _write(lot, writes)
     if result.outbid_company_id:
         # After the commit, outside the lot's lock: the bid never waits on notifications.
         _notify_outbid(lot, result.outbid_company_id)
@@ -295,7 +329,9 @@ def _notify_outbid(lot: Lot, company_id: int) -> None:
     )
 
 
-def _sealed_bid(lot: Lot, company: Company, amount: Decimal, *, by: Any, now: dt.datetime) -> BidResult:
+def _sealed_bid(
+    lot: Lot, company: Company, amount: Decimal, *, by: Any, now: dt.datetime, writes: _Writes
+) -> BidResult:
     _check_minimum(lot, amount)
     bidder = _bidder(lot, company)
     own = Bid.objects.filter(lot=lot, bidder=company).order_by("-amount").first()
@@ -304,12 +340,19 @@ def _sealed_bid(lot: Lot, company: Company, amount: Decimal, *, by: Any, now: dt
             "bid_too_low",
             _("A new sealed bid must be above your own ¥%(own)s.") % {"own": f"{own.amount:.2f}"},
         )
-    bid = _record_bid(lot, bidder, amount, by=by, proxy=False, now=now)
+    bid = _record_bid(lot, bidder, amount, by=by, proxy=False, now=now, writes=writes)
     return BidResult(bid=bid, lot=lot, leading=True)
 
 
 def _english_bid(
-    lot: Lot, company: Company, amount: Decimal, ceiling: Decimal | None, *, by: Any, now: dt.datetime
+    lot: Lot,
+    company: Company,
+    amount: Decimal,
+    ceiling: Decimal | None,
+    *,
+    by: Any,
+    now: dt.datetime,
+    writes: _Writes,
 ) -> BidResult:
     _check_minimum(lot, amount)
     step = increment_for(lot)
@@ -325,9 +368,9 @@ def _english_bid(
     if ceiling is not None and ceiling > amount and (bidder.max_amount is None or ceiling > bidder.max_amount):
         bidder.max_amount, bidder.max_set_at = ceiling, now
         bidder.save(update_fields=["max_amount", "max_set_at"])
-    bid = _record_bid(lot, bidder, amount, by=by, proxy=False, now=now, ranked_at=now)
+    bid = _record_bid(lot, bidder, amount, by=by, proxy=False, now=now, writes=writes, ranked_at=now)
     if rival is None:  # the first bid, or the leader raising its own bid
-        _soft_close(lot, now)
+        _soft_close(lot, now, writes)
         return BidResult(bid=bid, lot=lot, leading=True)
 
     leader_amount = standing.leader_amount
@@ -336,20 +379,22 @@ def _english_bid(
     if mine_max > rival_max:
         # The newcomer leads at one increment over the rival's ceiling, capped at its own.
         if rival_max > amount:
-            _record_bid(lot, rival, rival_max, by=None, proxy=True, now=now, ranked_at=rival.max_set_at)
+            _record_bid(lot, rival, rival_max, by=None, proxy=True, now=now, writes=writes, ranked_at=rival.max_set_at)
         target = min(mine_max, _grid_up(lot, rival_max + increment_for(lot, rival_max)))
         if target > lot.current_price:
-            bid = _record_bid(lot, bidder, target, by=by, proxy=True, now=now, ranked_at=bidder.max_set_at)
+            bid = _record_bid(
+                lot, bidder, target, by=by, proxy=True, now=now, writes=writes, ranked_at=bidder.max_set_at
+            )
         leading = True
     else:
         # The standing proxy answers one increment over the newcomer's ceiling, capped at its
         # own; an equal ceiling set earlier stands (it ranks by when it was set).
         if mine_max > amount:
-            _record_bid(lot, bidder, mine_max, by=by, proxy=True, now=now, ranked_at=bidder.max_set_at)
+            _record_bid(lot, bidder, mine_max, by=by, proxy=True, now=now, writes=writes, ranked_at=bidder.max_set_at)
         answer = min(rival_max, _grid_up(lot, mine_max + increment_for(lot, mine_max)))
-        _record_bid(lot, rival, answer, by=None, proxy=True, now=now, ranked_at=rival.max_set_at)
+        _record_bid(lot, rival, answer, by=None, proxy=True, now=now, writes=writes, ranked_at=rival.max_set_at)
         leading = False
-    _soft_close(lot, now)
+    _soft_close(lot, now, writes)
     return BidResult(bid=bid, lot=lot, leading=leading, outbid_company_id=rival.company_id if leading else None)
 
 
@@ -360,7 +405,7 @@ def _grid_up(lot: Lot, price: Decimal) -> Decimal:
     return price if offset == 0 else price - offset + step
 
 
-def _soft_close(lot: Lot, now: dt.datetime) -> None:
+def _soft_close(lot: Lot, now: dt.datetime, writes: _Writes) -> None:
     if lot.soft_close_seconds == 0:
         return
     window = dt.timedelta(seconds=lot.soft_close_seconds)
@@ -370,11 +415,14 @@ def _soft_close(lot: Lot, now: dt.datetime) -> None:
     new_end = min(now + window, cap)
     if new_end > lot.ends_at:
         lot.ends_at = new_end
-        append_event(
-            lot,
-            LotEvent.Type.EXTENDED,
-            {"status": lot.status, "ends_at": timezone.localtime(new_end).isoformat()},
-            at=now,
+        writes.events.append(
+            append_event(
+                lot,
+                LotEvent.Type.EXTENDED,
+                {"status": lot.status, "ends_at": timezone.localtime(new_end).isoformat()},
+                at=now,
+                save=False,
+            )
         )
 
 

@@ -69,3 +69,45 @@ def fetch_instances(model: type[M], sql: str, params: list[Any], *, using: str =
             setattr(instance, column, values[index])
         instances.append(instance)
     return instances
+
+
+def insert_statement(model: type[Model], objs: list[Model], *, using: str = "default") -> tuple[str, list[Any]]:
+    """One `INSERT … VALUES (…), (…) RETURNING pk` for unsaved `objs` with an auto primary key,
+    values prepared by each field as `save()` would (defaults, JSON, decimals, times)."""
+    connection = connections[using]
+    opts = model._meta
+    fields = [field for field in opts.concrete_fields if not field.primary_key]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objs for field in fields]
+    table, pk = connection.ops.quote_name(opts.db_table), connection.ops.quote_name(opts.pk.column)
+    sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(objs))} RETURNING {pk}"  # noqa: S608
+    return sql, params
+
+
+def mark_saved(objs: list[Model], pks: list[Any], *, using: str = "default") -> None:
+    for obj, pk in zip(objs, pks, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = using
+
+
+def execute_together(statements: list[tuple[str, list[Any]]], *, using: str = "default") -> list[list[tuple]]:
+    """Run the statements in order, in one round trip where the driver allows it (PostgreSQL
+    with client-side binding, Django's default for psycopg 3: several statements in one query
+    string), else one by one. Returns each statement's rows ([] for one that returns none)."""
+    connection = connections[using]
+    together = connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get("server_side_binding")
+    results: list[list[tuple]] = []
+    with connection.cursor() as cursor:
+        if together:
+            cursor.execute("; ".join(sql for sql, _ in statements), [p for _, params in statements for p in params])
+            for index in range(len(statements)):
+                results.append(cursor.fetchall() if cursor.description is not None else [])
+                if index < len(statements) - 1:
+                    cursor.nextset()
+        else:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                results.append(cursor.fetchall() if cursor.description is not None else [])
+    return results
