@@ -13,6 +13,24 @@ import threading
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
+
+class _ReusingClient(RedisCacheClient):
+    """Django builds a new redis.Redis object around the pool for every cache call (~0.3 ms
+    each in a profile of the bid API: a throttle makes two calls). redis.Redis is thread-safe
+    over its pool: one per pool is enough."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._redis_by_pool: dict[int, object] = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._redis_by_pool.get(id(pool))
+        if client is None:
+            client = self._redis_by_pool.setdefault(id(pool), self._client(connection_pool=pool))
+        return client
+
+
 _clients: dict[tuple, RedisCacheClient] = {}
 _lock = threading.Lock()
 
@@ -20,6 +38,7 @@ _lock = threading.Lock()
 class SharedRedisCache(RedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
+        self._class = _ReusingClient
         self._shared_key = (tuple(self._servers), repr(sorted(self._options.items())))
 
     @property
