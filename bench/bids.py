@@ -5,7 +5,7 @@
 1. in-process: threads calling auctions.services.bid_place (one DB connection each);
 2. HTTP: `POST /api/v1/lots/{id}/bids/` with a token, against Daphne started by this script
    (8 concurrent keep-alive clients on one asyncio loop; THROTTLE_* set very high; DEBUG off;
-   DB_CONN_MAX_AGE=0 unless set, see start_daphne);
+   PostgreSQL connections from the project's pool, see start_daphne);
 3. bare: psycopg transactions doing the same writes by hand (lock the lot FOR UPDATE, insert
    the hash-chained event, insert the bid, update the lot), no framework at all.
 
@@ -313,10 +313,8 @@ def start_daphne(app: str, log: Path) -> tuple[subprocess.Popen, int]:
         ALLOWED_HOSTS="127.0.0.1,localhost",
         PYTHONUNBUFFERED="1",
     )
-    # Under ASGI every request runs in a thread of its own (Django's ThreadSensitiveContext), so
-    # a persistent connection (CONN_MAX_AGE > 0) is opened per request and left to the garbage
-    # collector: one Daphne at ~60 requests/s held 83 of PostgreSQL's 100 connections, two
-    # Daphnes ran out ("too many clients", 500s). Closed at each request's end instead.
+    # As the project runs: connections from the settings' pool (DB_POOL_MAX_SIZE), borrowed per
+    # request. (Persistent per-thread connections piled up under ASGI before the pool.)
     env.setdefault("DB_CONN_MAX_AGE", "0")
     daphne = str(Path(sys.executable).with_name("daphne"))
     proc = subprocess.Popen(
@@ -391,23 +389,26 @@ def bench_http(lot_id: int, tokens: list[str], ports: list[int], seconds: float)
     return tally, asyncio.run(main())
 
 
-ORIGINS = (  # first match wins: (label, a path fragment of a frame that issued the query)
+ORIGINS = (  # first match wins: (label, a fragment of "path:function" of a frame that issued the query)
+    ("outbid notice, after commit", "accounts/services.py:notify_company_latest"),
     ("outbid notice, after commit", "core/services.py"),
     ("deposit and ban check (payments)", "payments/"),
     ("permissions (is_cooperative_admin)", "contrib/auth/backends.py"),
     ("lot pre-read (api._visible_lot)", "recycling/selectors.py"),
+    ("token authentication", "core/authentication.py"),
     ("token authentication", "rest_framework/authentication.py"),
     ("actor's company (user.company)", "accounts/services.py"),
     ("engine (auctions.services)", "auctions/services.py"),
+    ("engine (auctions.services)", "recycling/services.py:lock_lot"),
 )
 
 
 def _origin(sql: str) -> str:
     if sql.strip().upper() in ("BEGIN", "COMMIT", "ROLLBACK") or sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):
         return "transaction control (BEGIN/COMMIT)"
-    stack = [frame.filename for frame in traceback.extract_stack()]
+    stack = [f"{frame.filename}:{frame.name}" for frame in traceback.extract_stack()]
     for label, fragment in ORIGINS:
-        if any(fragment in filename for filename in stack):
+        if any(fragment in where for where in stack):
             return label
     return "other"
 
