@@ -21,21 +21,33 @@ M = TypeVar("M", bound=Model)
 _plans: dict[tuple, tuple] = {}
 
 
-def _plan(model: type[Model], columns: tuple[str, ...], using: str) -> tuple:
+def _part(model: type[Model], columns: tuple[str, ...], prefix: str, using: str) -> tuple:
+    """How to build `model` from the columns named `prefix + column`: the attribute names in
+    the model's field order (Model.from_db takes them so), their positions in the row, and the
+    database's value converters by position."""
     connection = connections[using]
-    by_column = {field.column: field for field in model._meta.concrete_fields}
-    fields = [by_column.get(column) for column in columns]
-    if model._meta.pk.column not in columns:
-        raise ValueError(f"the SQL must select {model._meta.db_table}.{model._meta.pk.column}")
-    # Model.from_db takes the values in the model's field order, not the table's.
-    present = [field for field in model._meta.concrete_fields if field.column in columns]
-    names = [field.attname for field in present]
-    positions = [columns.index(field.column) for field in present]
-    extras = [(column, index) for index, column in enumerate(columns) if fields[index] is None]
+    present = [field for field in model._meta.concrete_fields if prefix + field.column in columns]
+    if model._meta.pk not in present:
+        raise ValueError(f"the SQL must select {prefix}{model._meta.pk.column}")
+    positions = [columns.index(prefix + field.column) for field in present]
     compiler = connection.ops.compiler("SQLCompiler")(Query(model), connection, using)
-    cols = [field.get_col(model._meta.db_table) if field is not None else None for field in fields]
-    converters = list(compiler.get_converters(cols).items())
-    return names, positions, extras, converters
+    found = compiler.get_converters([field.get_col(model._meta.db_table) for field in present])
+    converters = [(positions[index], functions, expression) for index, (functions, expression) in found.items()]
+    return model, [field.attname for field in present], positions, converters
+
+
+def _plan(model: type[Model], columns: tuple[str, ...], related: tuple[tuple[str, type[Model]], ...], using: str):
+    parts = [_part(model, columns, "", using)]
+    parts += [_part(other, columns, f"{name}__", using) for name, other in related]
+    taken = {position for part in parts for position in part[2]}
+    extras = [(column, index) for index, column in enumerate(columns) if index not in taken]
+    return parts, extras
+
+
+def select_columns(model: type[Model], alias: str, name: str) -> str:
+    """`alias.col AS name__col, …` for every column of `model`: the select list of a related
+    row for `fetch_instances(..., related={name: model})`."""
+    return ", ".join(f"{alias}.{field.column} AS {name}__{field.column}" for field in model._meta.concrete_fields)
 
 
 def pk_in_range(value: Any, *, using: str = "default") -> bool:
@@ -45,26 +57,45 @@ def pk_in_range(value: Any, *, using: str = "default") -> bool:
     return low <= int(value) <= high
 
 
-def fetch_instances(model: type[M], sql: str, params: list[Any], *, using: str = "default") -> list[M]:
+def fetch_instances(
+    model: type[M],
+    sql: str,
+    params: list[Any],
+    *,
+    related: dict[str, type[Model]] | None = None,
+    using: str = "default",
+) -> list[M]:
+    """Instances of `model` from `sql`. `related={"company": Company}` also builds the row's
+    `company` from the columns named `company__<column>` (see select_columns) and caches it on
+    the instance's foreign key (None when its primary key is NULL, as with a LEFT JOIN)."""
     connection = connections[using]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         columns = tuple(description[0] for description in cursor.description)
         rows = cursor.fetchall()
-    key = (model, columns, connection.vendor)
+    related_items = tuple((related or {}).items())
+    key = (model, columns, related_items, connection.vendor)
     plan = _plans.get(key)
     if plan is None:
-        plan = _plans[key] = _plan(model, columns, using)
-    names, positions, extras, converters = plan
+        plan = _plans[key] = _plan(model, columns, related_items, using)
+    parts, extras = plan
     instances = []
     for row in rows:
         values = list(row)
-        for index, (functions, expression) in converters:
-            value = values[index]
-            for function in functions:
-                value = function(value, expression, connection)
-            values[index] = value
-        instance = model.from_db(using, names, [values[index] for index in positions])
+        built = []
+        for part_model, names, positions, converters in parts:
+            if values[positions[names.index(part_model._meta.pk.attname)]] is None:
+                built.append(None)
+                continue
+            for index, functions, expression in converters:
+                value = values[index]
+                for function in functions:
+                    value = function(value, expression, connection)
+                values[index] = value
+            built.append(part_model.from_db(using, names, [values[index] for index in positions]))
+        instance = built[0]
+        for (name, _), other in zip(related_items, built[1:], strict=True):
+            getattr(model, name).field.set_cached_value(instance, other)
         for column, index in extras:
             setattr(instance, column, values[index])
         instances.append(instance)
