@@ -93,7 +93,7 @@ def test_redis_cache_client_is_shared_by_threads():
     def use_cache():
         own = caches["default"]  # Django's cache handler gives each thread its own object...
         own.set("shared-client-check", 1, 5)
-        clients.append((id(own), own._cache))
+        clients.append((own, own._cache))  # (kept alive: ids of freed objects are reused)
 
     threads = [threading.Thread(target=use_cache) for _ in range(3)]
     for thread in threads:
@@ -101,7 +101,7 @@ def test_redis_cache_client_is_shared_by_threads():
     for thread in threads:
         thread.join()
 
-    assert len({obj for obj, _ in clients}) == 3
+    assert len({id(obj) for obj, _ in clients}) == 3
     assert len({id(client) for _, client in clients}) == 1  # ...and they share one client
     assert clients[0][1] is cache._cache
     assert cache.get("shared-client-check") == 1
