@@ -1,5 +1,5 @@
 """Every write of the payments domain. Import from here: `from payments.services import
-deposit_check`. The modules: cards (saved cards), holds (deposits), settlement (weighed
+deposit_hold_check`. The modules: cards (saved cards), holds (deposits), settlement (weighed
 settlement and payouts), defaults (forfeits, re-offer, re-list), strikes (bans), webhooks,
 steps (running recorded Stripe calls), tick (the clock's round and reconcile_payments)."""
 
@@ -11,7 +11,6 @@ from payments.services.defaults import (
     settlements_default_due,
 )
 from payments.services.holds import (
-    deposit_check,
     deposit_hold_check,
     deposit_register,
     hold_client_secret,
@@ -38,7 +37,6 @@ __all__ = [
     "card_setup_complete",
     "card_setup_start",
     "charge_sync",
-    "deposit_check",
     "deposit_hold_check",
     "deposit_register",
     "hold_client_secret",

@@ -85,12 +85,6 @@ def hold_admits_bids(hold: DepositHold | None, lot: Lot) -> bool:
     )
 
 
-def deposit_check(*, company: Company, lot: Lot) -> None:
-    """403 `bidding_banned` for a company under a strike ban; then `deposit_hold_check`."""
-    bidding_ban_check(company)
-    deposit_hold_check(company=company, lot=lot)
-
-
 def deposit_hold_check(*, company: Company, lot: Lot) -> None:
     """Called by auctions.services.bid_place under the lot's lock (hold writes take that lock
     first): 403 `deposit_required` unless the lot needs no deposit or the company's hold is

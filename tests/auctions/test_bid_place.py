@@ -317,3 +317,20 @@ def test_proxy_defence_does_not_notify_the_defender(live_lot, bidders):
     _place(a, lot, "2300.00", max_amount="2600.00")
     _place(b, lot, "2400.00")  # a's proxy answers; a stays leading
     assert not Notification.objects.filter(kind="outbid").exists()
+
+
+def test_a_stale_bid_is_refused_without_taking_the_lock(live_lot, bidders):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lot = live_lot()
+    a, b = bidders(2)
+    _place(a, lot, "2300.00")
+
+    with CaptureQueriesContext(connection) as ctx, pytest.raises(DomainError) as refused:
+        _place(b, lot, "2300.00")  # the price it heard of is already taken
+
+    assert refused.value.code == "bid_too_low" and "2350.00" in refused.value.detail
+    statements = [q["sql"].upper() for q in ctx.captured_queries]
+    assert not any("FOR UPDATE" in sql or sql.startswith(("BEGIN", "SAVEPOINT")) for sql in statements)
+    assert len(statements) == 2  # the lot as last committed, the strike ban
