@@ -11,16 +11,19 @@ R. real: a bid placed with auctions.services.bid_place in this process; the cloc
 A. bare Channels: another real bid whose broadcast is held back, its message then sent with a
    plain channel_layer.group_send (clock started just before it) to the lot's group, i.e. the
    same 1,000 sockets of the same Daphne — the engine's after-commit path taken out;
-B. bare aiohttp: a plain aiohttp WebSocket server (its own process, no Django, no Channels)
-   writing the same text to 1,000 sockets of its own, asked over a keep-alive HTTP request.
+B. bare `websockets`: a server on the `websockets` library (its own process, no Django, no
+   Channels) writing the same text to 1,000 sockets of its own with the library's
+   `broadcast()`, asked over a control WebSocket connection kept open for the run (clock
+   started just before the text is sent on it).
 
 R, A and B take turns event by event (so the machine's load falls on all three alike). Every
 sample is one (event, watcher) delivery, in ms, on CLOCK_MONOTONIC (one clock for every
-process of the machine). Watchers run in --clients spawned processes (aiohttp), connected to
-Daphne and to the bare server from the start. Loopback only; every loop is bounded, every
-process is stopped at the end. `--daphnes N` spreads the watchers over N Daphne processes;
-`--gc-freeze` / `--gc-threshold a,b,c` serve `bench.fanout:gc_tuned_application`
-(recycling.asgi, then gc.freeze() after start-up / gc.set_threshold) to measure those wins.
+process of the machine). Watchers run in --clients spawned processes (aiohttp clients),
+connected to Daphne and to the bare server from the start. Loopback only; every loop is
+bounded, every process is stopped at the end. `--daphnes N` spreads the watchers over N
+Daphne processes; `--gc-freeze` / `--gc-threshold a,b,c` serve
+`bench.fanout:gc_tuned_application` (recycling.asgi, then gc.freeze() after start-up /
+gc.set_threshold) to measure those wins.
 
 DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/recycling_bench_fanout (created
 and migrated when missing); REDIS_URL to redis://127.0.0.1:6379/0, with a prefix of this run's
@@ -95,36 +98,39 @@ def wait_listening(port: int, proc: subprocess.Popen | None = None, timeout: flo
     raise SystemExit(f"nothing listens on {port} after {timeout}s")
 
 
-# --- The bare aiohttp server (spawned process, no Django) ------------------------------------
+# --- The bare `websockets` server (spawned process, no Django) --------------------------------
 
 
 def bare_server(port: int) -> None:
-    from aiohttp import web
+    """A bare server on the `websockets` library: every connection to /ws is a watcher (a hello,
+    then the broadcasts); the one to /control is the bench's trigger: each text it sends is
+    written to every watcher with websockets' `broadcast()` (one write per socket, no await per
+    socket), then acknowledged with the number of watchers."""
+    from websockets.asyncio.server import broadcast, serve
 
     raise_open_files(4096)
-    clients: set = set()
+    watchers: set = set()
 
-    async def watch(request):
-        ws = web.WebSocketResponse(autoping=True)
-        await ws.prepare(request)
-        clients.add(ws)
-        await ws.send_str(json.dumps({"type": "hello", "seq": 0}))
+    async def handler(ws) -> None:
+        if ws.request.path == "/control":
+            async for text in ws:
+                broadcast(watchers, text)
+                await ws.send(str(len(watchers)))
+            return
+        await ws.send(json.dumps({"type": "hello", "seq": 0}))
+        watchers.add(ws)
         try:
-            async for _ in ws:
-                pass
+            await ws.wait_closed()
         finally:
-            clients.discard(ws)
-        return ws
+            watchers.discard(ws)
 
-    async def broadcast(request):
-        text = await request.text()
-        for ws in list(clients):
-            await ws.send_str(text)
-        return web.Response(text=str(len(clients)))
+    async def main() -> None:
+        # No keepalive pings during the run, as for Daphne (--ping-interval 600) and the clients.
+        async with serve(handler, "127.0.0.1", port, ping_interval=None) as server:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, server.close)
+            await server.wait_closed()
 
-    app = web.Application()
-    app.add_routes([web.get("/ws", watch), web.post("/broadcast", broadcast)])
-    web.run_app(app, host="127.0.0.1", port=port, print=None, handle_signals=True)
+    asyncio.run(main())
 
 
 # --- Watcher processes (spawned, no Django) ----------------------------------------------------
@@ -397,27 +403,28 @@ def main() -> None:
 
         sent: dict[tuple[str, int], float] = {}
         # One long-lived event loop for the bare sends (a fresh loop per send would also pay a
-        # fresh Redis and HTTP connection each time).
+        # fresh Redis connection and control connection each time).
         loop = asyncio.new_event_loop()
         threading.Thread(target=loop.run_forever, name="bare-sender", daemon=True).start()
         layer = get_channel_layer()
-        http: dict = {}
+        control: dict = {}
 
-        async def open_http() -> None:
-            import aiohttp
+        async def open_control() -> None:
+            from websockets.asyncio.client import connect
 
-            http["session"] = aiohttp.ClientSession()
+            control["ws"] = await connect(f"ws://127.0.0.1:{bare_port}/control", ping_interval=None)
 
-        async def post(text: str) -> None:
-            async with http["session"].post(f"http://127.0.0.1:{bare_port}/broadcast", data=text.encode()) as r:
-                await r.read()
+        async def trigger(text: str) -> None:
+            """The bare server broadcasts `text`; returns once it has written to every watcher."""
+            await control["ws"].send(text)
+            await control["ws"].recv()
 
         def run(coro) -> None:
             asyncio.run_coroutine_threadsafe(coro, loop).result(60)
 
-        run(open_http())
+        run(open_control())
         run(layer.group_send(group_name(lot_id) + "-warm-up", {"type": "lot.event"}))
-        run(post(json.dumps({"type": "warm-up", "seq": -1})))
+        run(trigger(json.dumps({"type": "warm-up", "seq": -1})))
 
         def place_bid(n: int):
             lot = Lot.objects.get(pk=lot_id)
@@ -451,14 +458,14 @@ def main() -> None:
             sent[("channels-bare", message["seq"])] = t0
             time.sleep(args.interval)
 
-            # B: the bare aiohttp server writes the same text to its own sockets.
+            # B: the bare websockets server broadcasts the same text to its own sockets.
             text = json.dumps({**message, "seq": 1_000_000 + n}, ensure_ascii=False)
             t0 = time.monotonic()
-            run(post(text))
+            run(trigger(text))
             sent[("bare", 1_000_000 + n)] = t0
             time.sleep(args.interval)
 
-        run(http["session"].close())
+        run(control["ws"].close())
         loop.call_soon_threadsafe(loop.stop)
         time.sleep(1.0)
         stop.set()
@@ -500,7 +507,7 @@ def main() -> None:
     names = {
         "channels": "R  bid commit → every watcher (engine + Channels)",
         "channels-bare": "A  bare channel_layer.group_send → every watcher",
-        "bare": "B  bare aiohttp server broadcast → every watcher",
+        "bare": "B  bare websockets broadcast() → every watcher",
     }
     print(
         f"\n{'measurement':52} {'deliveries':>10} {'missing':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
