@@ -22,7 +22,6 @@ from core.errors import conflict, forbidden, invalid, not_found
 from core.files import validate_document
 from core.models import AuditEntry, Notification
 from core.services import audit_record, notify
-from core.sql import fetch_instances
 
 RESERVED_USERNAMES = frozenset({"system"})
 
@@ -429,36 +428,59 @@ def user_set_admin(*, user: User, grant: bool = True) -> User:
     return user
 
 
-# Hand-written SQL (core/sql.py): this runs after every bid that outbids someone.
+# Hand-written SQL (core/sql.py): this runs with every bid that outbids someone.
+_NOTICE, _USER = Notification._meta.db_table, User._meta.db_table
 _USERS_WITHOUT_UNREAD_SQL = f"""
-    SELECT u.* FROM {User._meta.db_table} u
+    SELECT u.* FROM {_USER} u
     WHERE u.company_id = %s AND u.is_active AND NOT EXISTS (
-        SELECT 1 FROM {Notification._meta.db_table} n
+        SELECT 1 FROM {_NOTICE} n
         WHERE n.user_id = u.id AND n.kind = %s AND n.url = %s AND n.read_at IS NULL)
 """  # noqa: S608 - table names from the models, no input
 _REFRESH_UNREAD_SQL = f"""
-    UPDATE {Notification._meta.db_table} SET title = %s, body = %s, created_at = %s
+    UPDATE {_NOTICE} SET title = %s, body = %s, created_at = %s
     WHERE kind = %s AND url = %s AND read_at IS NULL
-      AND user_id IN (SELECT id FROM {User._meta.db_table} WHERE company_id = %s)
+      AND user_id IN (SELECT id FROM {_USER} WHERE company_id = %s)
+"""  # noqa: S608
+# PostgreSQL: both in one statement. The users whose unread notice was brought up to date are
+# the ones the update returns; the others get a new notice.
+_REFRESH_UNREAD_RETURNING_FRESH_SQL = f"""
+    WITH refreshed AS ({_REFRESH_UNREAD_SQL} RETURNING user_id)
+    SELECT u.* FROM {_USER} u
+    WHERE u.company_id = %s AND u.is_active AND u.id NOT IN (SELECT user_id FROM refreshed)
 """  # noqa: S608
 
 
-def notify_company_latest(company_id: int, *, kind: str, title: Any, body: Any = "", url: str = "") -> None:
-    """`notify` the company's users of news that supersedes itself, such as being outbid on a
+class CompanyNotice:
+    """A notice to a company's users of news that supersedes itself, such as being outbid on a
     lot: a user whose last notice of this kind and link is still unread gets it brought up to
     date (new text, new time) instead of one more notice and one more e-mail; the others get
-    a new notice and an e-mail.
+    a new notice and an e-mail (`notify`).
 
     In a busy auction a bidder is outbid many times a minute. One notice per lot until it is
     read (as eBay does with its e-mails) keeps the inbox useful, and keeps the bid that
-    outbids someone at two statements and no e-mail unless the notice is news.
+    outbids someone at one more statement (two on SQLite) and no e-mail unless the notice is
+    news. The bid engine sends `statements()` in the round trip of its own writes
+    (core.sql.execute_together) and calls `finish()` with their results, in its transaction.
     """
-    from django.db import connection
 
-    with override(settings.LANGUAGE_CODE):
-        title_text, body_text = str(title), str(body)
-    fresh = fetch_instances(User, _USERS_WITHOUT_UNREAD_SQL, [company_id, kind, url])
-    with connection.cursor() as cursor:
-        cursor.execute(_REFRESH_UNREAD_SQL, [title_text, body_text, timezone.now(), kind, url, company_id])
-    if fresh:
-        notify(users=fresh, kind=kind, title=title_text, body=body_text, url=url)
+    def __init__(self, company_id: int, *, kind: str, title: Any, body: Any = "", url: str = "") -> None:
+        with override(settings.LANGUAGE_CODE):
+            self.title, self.body = str(title), str(body)
+        self.company_id, self.kind, self.url = company_id, kind, url
+
+    def statements(self) -> list[tuple]:
+        from django.db import connection
+
+        refresh = [self.title, self.body, timezone.now(), self.kind, self.url, self.company_id]
+        if connection.vendor == "postgresql":
+            return [(_REFRESH_UNREAD_RETURNING_FRESH_SQL, [*refresh, self.company_id], User)]
+        return [
+            (_USERS_WITHOUT_UNREAD_SQL, [self.company_id, self.kind, self.url], User),
+            (_REFRESH_UNREAD_SQL, refresh),
+        ]
+
+    def finish(self, results: list[list]) -> None:
+        """New notices (and e-mails after the commit) for the users who had no unread one."""
+        fresh = results[0]
+        if fresh:
+            notify(users=fresh, kind=self.kind, title=self.title, body=self.body, url=self.url)

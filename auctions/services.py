@@ -31,15 +31,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, CompanyDocument
-from accounts.services import notify_company_latest, require_verified_company
+from accounts.services import CompanyNotice, require_verified_company
 from auctions.events import append_event
 from auctions.models import Bid, Bidder, LotEvent
 from core.errors import DomainError, conflict, forbidden, invalid
 from core.services import notify
 from core.sql import execute_together, fetch_instances, insert_statement, mark_saved, pk_in_range
-from payments.services import bidding_ban_check, deposit_hold_check, lot_money_after_close
+from payments.services import (
+    STORED_BAN_FIELD,
+    STORED_BAN_SQL,
+    bidding_ban_check,
+    deposit_hold_check,
+    lot_money_after_close,
+)
 from recycling.models import Category, Lot
-from recycling.services import lock_lot
+from recycling.services import lock_lot, lock_lot_with
 
 CENT = Decimal("0.01")
 INCREMENT_LADDER: tuple[tuple[Decimal | None, Decimal], ...] = (
@@ -84,7 +90,9 @@ class _Writes:
 _LOT_BID_FIELDS = ("current_price", "bid_count", "seq", "ledger_head", "ends_at", "updated_at")
 
 
-def _write(lot: Lot, writes: _Writes) -> None:
+def _write(lot: Lot, writes: _Writes, also: list[tuple] = ()) -> list:
+    """Insert the bid's rows and update the lot's, with the statements `also` after them (the
+    outbid notice) in the same round trip; returns their results."""
     from django.db import connection
 
     update = [Lot._meta.get_field(name) for name in _LOT_BID_FIELDS]
@@ -95,10 +103,12 @@ def _write(lot: Lot, writes: _Writes) -> None:
         insert_statement(Bid, writes.bids),
         insert_statement(LotEvent, writes.events),
         (f"UPDATE {Lot._meta.db_table} SET {assignments} WHERE id = %s", [*values, lot.pk]),  # noqa: S608
+        *also,
     ]
-    bid_rows, event_rows, _ = execute_together(statements)
+    bid_rows, event_rows, _, *results = execute_together(statements)
     mark_saved(writes.bids, [row[0] for row in bid_rows])
     mark_saved(writes.events, [row[0] for row in event_rows])
+    return results
 
 
 @dataclass
@@ -181,11 +191,15 @@ _STANDING_SQL = f"""
 """  # noqa: S608 - table names from the models, no input
 
 
-def _standing(lot: Lot, company: Company) -> Standing:
+def _standing_statement(lot_id: int, company: Company) -> tuple:
+    """The read for _standing, run with the lot's lock (recycling.services.lock_lot_with)."""
+    return (_STANDING_SQL, [lot_id, company.pk, lot_id], Bidder)
+
+
+def _standing(lot: Lot, company: Company, rows: list[Bidder]) -> Standing:
     """The company's bidder row and, when another company holds the standing bid (ranked as
     _leader ranks it: highest amount, earlier ranked_at, lower seq), that company's row with
-    its highest amount, which is the standing amount."""
-    rows = list(Bidder.objects.raw(_STANDING_SQL, [lot.pk, company.pk, lot.pk]))
+    its highest amount, which is the standing amount. `rows`: _standing_statement's."""
     own = next((row for row in rows if row.company_id == company.pk), None)
     rival = next((row for row in rows if row.company_id != company.pk), None)
     # A raw column skips the field's converter: SQLite hands back max() as int or float.
@@ -257,48 +271,84 @@ def bid_place(*, actor: Any, lot_id: int, amount: Any, max_amount: Any = None) -
     ceiling = _money(max_amount, "max_amount") if max_amount not in (None, "") else None
     if ceiling is not None and ceiling < amount:
         raise invalid("invalid_amount", _("The maximum cannot be below the bid."), max_amount=_("Below the bid."))
-    lot = _lot_for_bid(lot_id)
+    lot = _lot_for_bid(lot_id, company)
     now = timezone.now()
     _check_open(lot, company, now)
     _require_licence(company, lot, at=timezone.localdate(now))
-    bidding_ban_check(company)
+    bidding_ban_check(company, stored=lot.stored_ban)
     deposit_hold_check(company=company, lot=lot)
     _check_minimum(lot, amount)
+    english = lot.format == Lot.Format.ENGLISH  # fixed once the lot is published
     with transaction.atomic():
-        lot = lock_lot(lot_id)
+        lot, standing = lock_lot_with(
+            lot_id, columns=_BID_COLUMNS, also=[_standing_statement(lot_id, company)] if english else []
+        )
         now = timezone.now()
         _check_open(lot, company, now)
         deposit_hold_check(company=company, lot=lot)
         writes = _Writes()
-        if lot.format == Lot.Format.SEALED:
-            result = _sealed_bid(lot, company, amount, by=actor, now=now, writes=writes)
+        if english:
+            result = _english_bid(lot, company, amount, ceiling, standing[0], by=actor, now=now, writes=writes)
         else:
-            result = _english_bid(lot, company, amount, ceiling, by=actor, now=now, writes=writes)
-        _write(lot, writes)
-    if result.outbid_company_id:
-        # After the commit, outside the lot's lock: the bid never waits on notifications.
-        _notify_outbid(lot, result.outbid_company_id)
+            result = _sealed_bid(lot, company, amount, by=actor, now=now, writes=writes)
+        # The outbid notice goes in the round trip of the bid's own writes, and a new one (the
+        # first on this lot since the company read the last) is inserted under the lot's lock,
+        # so two outbids in a row cannot both find it missing; e-mails follow the commit.
+        notice = _outbid_notice(lot, result.outbid_company_id) if result.outbid_company_id else None
+        results = _write(lot, writes, notice.statements() if notice else [])
+        if notice:
+            notice.finish(results)
     return result
 
 
+# What a bid reads of the lot, before the lock and under it: the rest (the description, the
+# search text, eight more timestamps…) stays deferred. Every column is a value to convert on
+# every bid (a timestamp costs ~20 µs through Django's time zone loader).
+_BID_COLUMNS = (
+    "id",
+    "code",
+    "seller_id",
+    "category_id",
+    "unit",
+    "format",
+    "start_price",
+    "bid_increment",
+    "deposit",
+    "starts_at",
+    "ends_at",
+    "scheduled_end",
+    "soft_close_seconds",
+    "max_extension_seconds",
+    "status",
+    "current_price",
+    "bid_count",
+    "seq",
+    "ledger_head",
+)
 _LOT_FOR_BID_SQL = f"""
-    SELECT l.*, (c.hazardous OR COALESCE(p.hazardous, FALSE)) AS licence_required
+    SELECT {", ".join(f"l.{column}" for column in _BID_COLUMNS)},
+           (c.hazardous OR COALESCE(p.hazardous, FALSE)) AS licence_required,
+           {STORED_BAN_SQL} AS stored_ban
     FROM {Lot._meta.db_table} l
     JOIN {Category._meta.db_table} c ON c.id = l.category_id
     LEFT JOIN {Category._meta.db_table} p ON p.id = c.parent_id
     WHERE l.id = %s
-"""  # noqa: S608 - table names from the models, no input
+"""  # noqa: S608 - table and column names from the models, no input
+_LOT_FOR_BID_TYPES = {"licence_required": Category._meta.get_field("hazardous"), "stored_ban": STORED_BAN_FIELD}
 
 
-def _lot_for_bid(lot_id: int) -> Lot:
-    """The lot as last committed, with `licence_required` (its category's or the parent's
-    hazardous flag), in one statement of hand-written SQL (core/sql.py): every bid reads it."""
-    rows = fetch_instances(Lot, _LOT_FOR_BID_SQL, [lot_id]) if pk_in_range(lot_id) else []
+def _lot_for_bid(lot_id: int, company: Company) -> Lot:
+    """The lot as last committed (_BID_COLUMNS), with `licence_required` (its category's or the
+    parent's hazardous flag) and `stored_ban` (the bidder's strike ban as stored), in one
+    statement of hand-written SQL (core/sql.py): every bid starts with it."""
+    rows = (
+        fetch_instances(Lot, _LOT_FOR_BID_SQL, [company.pk, lot_id], typed=_LOT_FOR_BID_TYPES)
+        if pk_in_range(lot_id)
+        else []
+    )
     if not rows:
         raise DomainError("not_found", _("No such lot."), status=404)
-    lot = rows[0]
-    lot.licence_required = bool(lot.licence_required)  # SQLite answers 0 or 1
-    return lot
+    return rows[0]
 
 
 def _check_open(lot: Lot, company: Company, now: dt.datetime) -> None:
@@ -318,8 +368,8 @@ def _check_minimum(lot: Lot, amount: Decimal) -> None:
         raise conflict("bid_too_low", _("The minimum bid is ¥%(min)s.") % {"min": f"{minimum:.2f}"})
 
 
-def _notify_outbid(lot: Lot, company_id: int) -> None:
-    notify_company_latest(
+def _outbid_notice(lot: Lot, company_id: int) -> CompanyNotice:
+    return CompanyNotice(
         company_id,
         kind="outbid",
         title=_("You have been outbid on %(code)s") % {"code": lot.code},
@@ -349,6 +399,7 @@ def _english_bid(
     company: Company,
     amount: Decimal,
     ceiling: Decimal | None,
+    standing_rows: list[Bidder],
     *,
     by: Any,
     now: dt.datetime,
@@ -363,7 +414,7 @@ def _english_bid(
             % {"step": f"{step:.2f}", "start": f"{lot.start_price:.2f}"},
             amount=_("Not on the bid grid."),
         )
-    standing = _standing(lot, company)
+    standing = _standing(lot, company, standing_rows)
     bidder, rival = standing.bidder, standing.rival
     if ceiling is not None and ceiling > amount and (bidder.max_amount is None or ceiling > bidder.max_amount):
         bidder.max_amount, bidder.max_set_at = ceiling, now

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django.db import connections
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.db.models.sql import Query
 
 M = TypeVar("M", bound=Model)
@@ -36,11 +36,31 @@ def _part(model: type[Model], columns: tuple[str, ...], prefix: str, using: str)
     return model, [field.attname for field in present], positions, converters
 
 
-def _plan(model: type[Model], columns: tuple[str, ...], related: tuple[tuple[str, type[Model]], ...], using: str):
+def _plan(
+    model: type[Model],
+    columns: tuple[str, ...],
+    related: tuple[tuple[str, type[Model]], ...],
+    typed: tuple[tuple[str, Field], ...],
+    using: str,
+):
     parts = [_part(model, columns, "", using)]
     parts += [_part(other, columns, f"{name}__", using) for name, other in related]
     taken = {position for part in parts for position in part[2]}
-    extras = [(column, index) for index, column in enumerate(columns) if index not in taken]
+    fields = dict(typed)
+    connection = connections[using]
+    extras = []
+    for index, column in enumerate(columns):
+        if index in taken:
+            continue
+        functions: list = []
+        expression = None
+        if column in fields:
+            field = fields[column]
+            compiler = connection.ops.compiler("SQLCompiler")(Query(field.model), connection, using)
+            expression = field.get_col(field.model._meta.db_table)
+            found = compiler.get_converters([expression])
+            functions = found[0][0] if found else []
+        extras.append((column, index, functions, expression))
     return parts, extras
 
 
@@ -63,21 +83,48 @@ def fetch_instances(
     params: list[Any],
     *,
     related: dict[str, type[Model]] | None = None,
+    typed: dict[str, Field] | None = None,
     using: str = "default",
 ) -> list[M]:
     """Instances of `model` from `sql`. `related={"company": Company}` also builds the row's
     `company` from the columns named `company__<column>` (see select_columns) and caches it on
-    the instance's foreign key (None when its primary key is NULL, as with a LEFT JOIN)."""
-    connection = connections[using]
-    with connection.cursor() as cursor:
+    the instance's foreign key (None when its primary key is NULL, as with a LEFT JOIN).
+    Other columns become attributes as the driver returns them, or, named in `typed`
+    ({column: model field}), converted as that field's values are (a subquery's timestamp,
+    a boolean on SQLite)."""
+    with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
-        columns = tuple(description[0] for description in cursor.description)
-        rows = cursor.fetchall()
+        columns, rows = _columns(cursor), cursor.fetchall()
+    return build_instances(model, columns, rows, related=related, typed=typed, using=using)
+
+
+def _columns(cursor: Any) -> tuple[str, ...]:
+    """The current result's column names (none for a statement that returns no rows).
+    psycopg's `description` builds a Column object per column on every access; its result
+    object names them without that."""
+    result = getattr(cursor.cursor, "pgresult", None)
+    if result is not None:
+        return tuple(result.fname(index).decode() for index in range(result.nfields))
+    return tuple(description[0] for description in cursor.description or ())
+
+
+def build_instances(
+    model: type[M],
+    columns: tuple[str, ...],
+    rows: list[tuple],
+    *,
+    related: dict[str, type[Model]] | None = None,
+    typed: dict[str, Field] | None = None,
+    using: str = "default",
+) -> list[M]:
+    """fetch_instances for rows already fetched (see execute_together)."""
+    connection = connections[using]
     related_items = tuple((related or {}).items())
-    key = (model, columns, related_items, connection.vendor)
+    typed_items = tuple((typed or {}).items())
+    key = (model, columns, related_items, typed_items, connection.vendor)
     plan = _plans.get(key)
     if plan is None:
-        plan = _plans[key] = _plan(model, columns, related_items, using)
+        plan = _plans[key] = _plan(model, columns, related_items, typed_items, using)
     parts, extras = plan
     instances = []
     for row in rows:
@@ -96,8 +143,11 @@ def fetch_instances(
         instance = built[0]
         for (name, _), other in zip(related_items, built[1:], strict=True):
             getattr(model, name).field.set_cached_value(instance, other)
-        for column, index in extras:
-            setattr(instance, column, values[index])
+        for column, index, functions, expression in extras:
+            value = values[index]
+            for function in functions:
+                value = function(value, expression, connection)
+            setattr(instance, column, value)
         instances.append(instance)
     return instances
 
@@ -123,22 +173,36 @@ def mark_saved(objs: list[Model], pks: list[Any], *, using: str = "default") -> 
         obj._state.db = using
 
 
-def execute_together(statements: list[tuple[str, list[Any]]], *, using: str = "default") -> list[list[tuple]]:
+def execute_together(statements: list[tuple], *, using: str = "default") -> list[list]:
     """Run the statements in order, in one round trip where the driver allows it (PostgreSQL
     with client-side binding, Django's default for psycopg 3: several statements in one query
-    string), else one by one. Returns each statement's rows ([] for one that returns none)."""
+    string), else one by one. A statement is `(sql, params)` or `(sql, params, Model)`.
+    Returns, per statement, its rows ([] for one that returns none), or with a model the
+    instances built from them (as fetch_instances builds them).
+
+    On PostgreSQL each statement of the string runs after the one before it has finished, with
+    a snapshot of its own (READ COMMITTED): a read after a `SELECT … FOR UPDATE` sees every
+    row committed before the lock was granted."""
     connection = connections[using]
     together = connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get("server_side_binding")
-    results: list[list[tuple]] = []
+    raw: list[tuple[tuple[str, ...], list[tuple]]] = []
     with connection.cursor() as cursor:
+
+        def collect() -> None:
+            columns = _columns(cursor)
+            raw.append((columns, cursor.fetchall()) if columns else ((), []))
+
         if together:
-            cursor.execute("; ".join(sql for sql, _ in statements), [p for _, params in statements for p in params])
+            cursor.execute("; ".join(s[0] for s in statements), [p for s in statements for p in s[1]])
             for index in range(len(statements)):
-                results.append(cursor.fetchall() if cursor.description is not None else [])
+                collect()
                 if index < len(statements) - 1:
                     cursor.nextset()
         else:
-            for sql, params in statements:
+            for sql, params, *_ in statements:
                 cursor.execute(sql, params)
-                results.append(cursor.fetchall() if cursor.description is not None else [])
-    return results
+                collect()
+    return [
+        build_instances(s[2], columns, rows, using=using) if len(s) > 2 else rows
+        for s, (columns, rows) in zip(statements, raw, strict=True)
+    ]

@@ -28,11 +28,13 @@ from payments.services.settlement import (
     settlement_record_weight,
 )
 from payments.services.steps import step_run, steps_inline, steps_run
-from payments.services.strikes import bidding_ban_check, strike_add, strike_reverse
+from payments.services.strikes import STORED_BAN_FIELD, STORED_BAN_SQL, bidding_ban_check, strike_add, strike_reverse
 from payments.services.tick import payments_clock_tick, payments_reconcile, payments_tick
 from payments.services.webhooks import webhook_receive
 
 __all__ = [
+    "STORED_BAN_FIELD",
+    "STORED_BAN_SQL",
     "bidding_ban_check",
     "card_setup_complete",
     "card_setup_start",

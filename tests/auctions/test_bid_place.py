@@ -333,4 +333,29 @@ def test_a_stale_bid_is_refused_without_taking_the_lock(live_lot, bidders):
     assert refused.value.code == "bid_too_low" and "2350.00" in refused.value.detail
     statements = [q["sql"].upper() for q in ctx.captured_queries]
     assert not any("FOR UPDATE" in sql or sql.startswith(("BEGIN", "SAVEPOINT")) for sql in statements)
-    assert len(statements) == 2  # the lot as last committed, the strike ban
+    assert len(statements) == 1  # the lot as last committed, with the strike ban
+
+
+def test_an_outbidding_bid_reads_the_lot_twice_and_never_a_deferred_field(live_lot, bidders):
+    """The engine reads a few of the lot's columns (before the lock and under it); a deferred
+    field touched anywhere on the way (the engine, the notice, the response) would cost a query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from auctions.api import bid_result_body
+    from core.models import Notification
+
+    lot = live_lot()
+    a, b = bidders(2)
+    _place(a, lot, "2300.00")
+    _place(b, lot, "2350.00")  # a has an unread outbid notice now
+
+    with CaptureQueriesContext(connection) as ctx:
+        result = services.bid_place(actor=a, lot_id=lot.pk, amount="2400.00")
+        bid_result_body(result)
+
+    reads = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    lot_reads = [sql for sql in reads if "FROM recycling_lot" in sql.replace('"', "")]
+    assert len(lot_reads) == 2  # as last committed; under the lock (with the standing bid)
+    assert result.outbid_company_id == b.company_id
+    assert Notification.objects.filter(kind="outbid", user__company=b.company, read_at__isnull=True).count() == 1

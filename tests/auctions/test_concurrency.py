@@ -181,7 +181,7 @@ def test_the_lot_lock_serialises_a_bid_injected_between_lock_and_write(
     lot = live_lot()
     a, b = bidders(2)
     first_thread = threading.current_thread()
-    real_lock = services.lock_lot
+    real_lock = services.lock_lot_with
     rival: dict = {"pid": None, "done": threading.Event()}
 
     def rival_bids():
@@ -197,8 +197,8 @@ def test_the_lot_lock_serialises_a_bid_injected_between_lock_and_write(
             connections.close_all()
             rival["done"].set()
 
-    def lock_then_let_a_rival_in(lot_id: int) -> Lot:
-        locked = real_lock(lot_id)
+    def lock_then_let_a_rival_in(lot_id: int, **kwargs) -> tuple[Lot, list]:
+        locked = real_lock(lot_id, **kwargs)
         if threading.current_thread() is first_thread and "thread" not in rival:
             # We hold the row lock and have not written yet: the rival must now wait for it.
             rival["thread"] = threading.Thread(target=rival_bids, daemon=True)
@@ -217,7 +217,7 @@ def test_the_lot_lock_serialises_a_bid_injected_between_lock_and_write(
             assert Bid.objects.filter(lot_id=lot_id).count() == 0
         return locked
 
-    monkeypatch.setattr(services, "lock_lot", lock_then_let_a_rival_in)
+    monkeypatch.setattr(services, "lock_lot_with", lock_then_let_a_rival_in)
 
     first = services.bid_place(actor=a, lot_id=lot.pk, amount="2300.00")
 

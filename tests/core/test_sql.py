@@ -2,7 +2,7 @@
 (the database's value converters applied), related rows, extra columns, statements together."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from accounts.models import Company, User
 from core.models import Notification
@@ -57,3 +57,30 @@ def test_statements_together_return_each_ones_rows(collector):
     assert len(inserted) == 2 and updated == [] and counted == [(2,)]
     assert sorted(Notification.objects.values_list("title", flat=True)) == ["t0", "t1"]
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_typed_extra_columns_are_converted_as_their_fields(collector):
+    lot = factories.make_lot(seller=collector)
+    sql = (
+        f"SELECT l.id, l.title, (SELECT x.created_at FROM {Lot._meta.db_table} x WHERE x.id = l.id) AS stamp, "
+        f"(l.id = l.id) AS flag, l.id + 1 AS plain FROM {Lot._meta.db_table} l WHERE l.id = %s"
+    )
+    typed = {"stamp": Lot._meta.get_field("created_at"), "flag": Lot._meta.get_field("seller_delivers")}
+
+    (raw,) = fetch_instances(Lot, sql, [lot.pk], typed=typed)
+
+    assert raw.stamp == Lot.objects.get(pk=lot.pk).created_at and raw.stamp.tzinfo is not None
+    assert raw.flag is True  # SQLite answers 1
+    assert raw.plain == lot.pk + 1
+    assert raw.get_deferred_fields() >= {"description", "ends_at"}  # only what was selected is loaded
+
+
+def test_statements_together_build_model_instances(collector):
+    lot = factories.make_lot(seller=collector)
+    notice = (f"UPDATE {Notification._meta.db_table} SET body = %s WHERE user_id = %s", ["b", collector.pk])
+    read = (f"SELECT * FROM {Lot._meta.db_table} WHERE id = %s", [lot.pk], Lot)
+
+    with transaction.atomic():
+        updated, (built,) = execute_together([notice, read])
+
+    assert updated == [] and isinstance(built, Lot) and _fields(built) == _fields(Lot.objects.get(pk=lot.pk))
