@@ -1,13 +1,19 @@
 """Bid benchmark: 8 concurrent bidders on one hot lot in PostgreSQL, three ways in one run.
 
-    .venv/bin/python bench/bids.py [--bidders 8] [--seconds 10] [--daphnes 1]
+    .venv/bin/python bench/bids.py [--bidders 8] [--seconds 10] [--daphnes 1] [--workers threads,processes]
 
-1. in-process: threads calling auctions.services.bid_place (one DB connection each);
+1. in-process: bidders calling auctions.services.bid_place (one DB connection each), as threads
+   of this process and as forked processes (--workers; DEBUG off as in production);
 2. HTTP: `POST /api/v1/lots/{id}/bids/` with a token, against Daphne started by this script
    (8 concurrent keep-alive clients on one asyncio loop; THROTTLE_* set very high; DEBUG off;
    PostgreSQL connections from the project's pool, see start_daphne);
 3. bare: psycopg transactions doing the same writes by hand (lock the lot FOR UPDATE, insert
-   the hash-chained event, insert the bid, update the lot), no framework at all.
+   the hash-chained event, insert the bid, update the lot), no framework at all; threads and
+   processes as for bid_place, and each bid_place row is compared with the bare row run alike.
+
+Threads share one GIL: a bidder holding the lot's lock waits for it after every round trip
+while the others run their Python, so the threads' figure measures the interpreter as much as
+the engine. Processes (as under several Daphnes) do not share it.
 
 Every path runs the same bidder: it bids the minimum it believes in; an accepted bid tells it
 the new price, a refused one (bid_too_low) names the minimum, which it bids next. So the
@@ -16,7 +22,8 @@ contention on the lot's lock is the same on each path. Each path gets a fresh lo
 Queries per accepted bid (HTTP path) are counted with django.test.utils.CaptureQueriesContext
 around in-process API calls through DRF's test client (the same view, middleware and
 authentication; e-mail after commit included), for a bid that outbids someone and one that
-raises one's own lead.
+raises one's own lead: round trips (queries sent) and the statements in them (one query may
+carry several, core.sql.execute_together).
 
 DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/recycling_bench_bids (created and
 migrated when missing). REDIS_URL (default redis://127.0.0.1:6379/0, "" for the in-memory
@@ -41,6 +48,7 @@ import threading
 import time
 import traceback
 import uuid
+import warnings
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -57,6 +65,11 @@ os.environ.setdefault("THROTTLE_BIDS", "100000000/min")
 os.environ.setdefault("THROTTLE_USER", "100000000/min")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# As in production, for the in-process paths too (DEBUG keeps a log of every query).
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", "bench-only-" + uuid.uuid4().hex)
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 START = Decimal("1000.00")
 STEP = Decimal("10.00")
@@ -78,6 +91,8 @@ ensure_database(os.environ["DATABASE_URL"])
 import django  # noqa: E402
 
 django.setup()
+# DEBUG off without collectstatic: WhiteNoise says so once per client; nothing here is static.
+warnings.filterwarnings("ignore", message="No directory at", module="django.core.handlers.base")
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
@@ -200,7 +215,56 @@ def run_threads(target, n: int, seconds: float) -> float:
     return time.perf_counter() - started
 
 
-def bench_in_process(lot_id: int, bidders, seconds: float) -> tuple[Tally, float]:
+def run_processes(target, n: int, seconds: float, tally: Tally) -> float:
+    """run_threads with one forked process per bidder (each its own interpreter, GIL and
+    database connection, as under several server processes); their tallies join `tally`."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    connections.close_all()
+    for conn in connections.all(initialized_only=True):
+        if hasattr(conn, "close_pool"):  # pooled connections must not cross a fork
+            conn.close_pool()
+    results = context.SimpleQueue()
+    start_at = time.perf_counter() + 1.0  # CLOCK_MONOTONIC: the same clock in every process
+    stop_at = start_at + seconds
+
+    def child(i: int) -> None:
+        code = 0
+        try:
+            time.sleep(max(0.0, start_at - time.perf_counter()))
+            target(i, stop_at)
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        finally:
+            connections.close_all()
+            results.put((tally.accepted, tally.refused, tally.latencies, tally.accepted_latencies, tally.errors))
+            os._exit(code)
+
+    processes = [context.Process(target=child, args=(i,), daemon=True) for i in range(n)]
+    for process in processes:
+        process.start()
+    for _ in processes:
+        accepted, refused, latencies, accepted_latencies, errors = results.get()
+        tally.accepted += accepted
+        tally.refused += refused
+        tally.latencies += latencies
+        tally.accepted_latencies += accepted_latencies
+        tally.errors += errors
+    elapsed = time.perf_counter() - start_at
+    for process in processes:
+        process.join(60)
+        if process.exitcode:
+            tally.errors.append(f"bidder process exited with {process.exitcode}")
+    return elapsed
+
+
+def run_bidders(target, n: int, seconds: float, tally: Tally, workers: str) -> float:
+    return run_processes(target, n, seconds, tally) if workers == "processes" else run_threads(target, n, seconds)
+
+
+def bench_in_process(lot_id: int, bidders, seconds: float, workers: str = "threads") -> tuple[Tally, float]:
     from auctions import services
     from core.errors import DomainError
 
@@ -222,10 +286,10 @@ def bench_in_process(lot_id: int, bidders, seconds: float) -> tuple[Tally, float
                 tally.add(True, time.perf_counter() - t0)
                 minimum = result.lot.current_price + STEP
 
-    return tally, run_threads(bidder, len(bidders), seconds)
+    return tally, run_bidders(bidder, len(bidders), seconds, tally, workers)
 
 
-def bench_bare(lot_id: int, bidders, seconds: float) -> tuple[Tally, float]:
+def bench_bare(lot_id: int, bidders, seconds: float, workers: str = "threads") -> tuple[Tally, float]:
     """The same writes by hand: what the database itself costs for one accepted bid."""
     import datetime as dt
 
@@ -293,7 +357,7 @@ def bench_bare(lot_id: int, bidders, seconds: float) -> tuple[Tally, float]:
                     tally.add(True, time.perf_counter() - t0)
                     minimum += STEP
 
-    return tally, run_threads(bidder, len(bidders), seconds)
+    return tally, run_bidders(bidder, len(bidders), seconds, tally, workers)
 
 
 def free_port() -> int:
@@ -390,8 +454,7 @@ def bench_http(lot_id: int, tokens: list[str], ports: list[int], seconds: float)
 
 
 ORIGINS = (  # first match wins: (label, a fragment of "path:function" of a frame that issued the query)
-    ("outbid notice, after commit", "accounts/services.py:notify_company_latest"),
-    ("outbid notice, after commit", "core/services.py"),
+    ("new outbid notice (core.services.notify)", "core/services.py"),
     ("deposit and ban check (payments)", "payments/"),
     ("permissions (is_cooperative_admin)", "contrib/auth/backends.py"),
     ("lot pre-read (api._visible_lot)", "recycling/selectors.py"),
@@ -411,6 +474,13 @@ def _origin(sql: str) -> str:
         if any(fragment in where for where in stack):
             return label
     return "other"
+
+
+def statement_count(sql: str) -> int:
+    """Statements in one query string (core.sql.execute_together sends several at once)."""
+    import sqlparse
+
+    return sum(1 for statement in sqlparse.split(sql) if statement.strip())
 
 
 def count_queries(seller, admin, bidders, tokens) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -436,7 +506,7 @@ def count_queries(seller, admin, bidders, tokens) -> list[tuple[str, list[tuple[
         seen: list[tuple[str, str]] = []
 
         def label(execute, sql, params, many, context):
-            seen.append((_origin(sql), sql))
+            seen.append((_origin(sql), sql))  # as written, with placeholders
             return execute(sql, params, many, context)
 
         with CaptureQueriesContext(connection) as ctx, connection.execute_wrapper(label):
@@ -549,6 +619,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per path (default 10)")
     parser.add_argument("--daphnes", type=int, default=1, help="Daphne processes for the HTTP path (default 1)")
     parser.add_argument("--paths", default="bare,inprocess,http", help="which paths to run (default all three)")
+    parser.add_argument(
+        "--workers",
+        default="threads,processes",
+        help="how the bare and bid_place bidders run: threads of this process, forked processes, or both "
+        "(default both)",
+    )
     parser.add_argument("--app", default="recycling.asgi:application", help="ASGI application for Daphne")
     parser.add_argument("--show-queries", action="store_true", help="print the SQL of the counted bids")
     args = parser.parse_args()
@@ -568,12 +644,15 @@ def main() -> None:
     from recycling.models import Lot
 
     rows, lots = {}, []
-    if "bare" in paths:
-        lots.append(fresh_lot(seller, admin))
-        rows["bare"] = report("bare psycopg transaction", *bench_bare(lots[-1], bidders, args.seconds))
-    if "inprocess" in paths:
-        lots.append(fresh_lot(seller, admin))
-        rows["inprocess"] = report("bid_place, in-process threads", *bench_in_process(lots[-1], bidders, args.seconds))
+    for workers in args.workers.split(","):
+        if "bare" in paths:
+            lots.append(fresh_lot(seller, admin))
+            tally, elapsed = bench_bare(lots[-1], bidders, args.seconds, workers)
+            rows[f"bare {workers}"] = report(f"bare psycopg, {args.bidders} {workers}", tally, elapsed)
+        if "inprocess" in paths:
+            lots.append(fresh_lot(seller, admin))
+            tally, elapsed = bench_in_process(lots[-1], bidders, args.seconds, workers)
+            rows[f"inprocess {workers}"] = report(f"bid_place, {args.bidders} {workers}", tally, elapsed)
     if "http" in paths:
         logs = Path(tempfile.mkdtemp(prefix="bench-bids-"))
         servers = [start_daphne(args.app, logs / f"daphne-{n}.log") for n in range(args.daphnes)]
@@ -603,12 +682,13 @@ def main() -> None:
         assert lot.bid_count == lot.bids.count(), (lot.bid_count, lot.bids.count())
     print(f"load after the runs {os.getloadavg()[0]:.1f}; ledgers verified, bid counts agree\n")
 
-    bare = rows.get("bare")
     print(
         f"{'path':38} {'accepted/s':>10} {'attempts/s':>10} {'accepted':>8} {'refused':>8} "
         f"{'p50 ms':>7} {'p99 ms':>7} {'vs bare':>8}"
     )
-    for row in rows.values():
+    for key, row in rows.items():
+        # bid_place against the bare path run the same way; HTTP against bare threads.
+        bare = rows.get(f"bare {key.split()[1]}" if " " in key else "bare threads")
         ratio = f"{row['accepted_per_s'] / bare['accepted_per_s']:8.0%}" if bare else ""
         print(
             f"{row['name']:38} {row['accepted_per_s']:10.1f} {row['attempts_per_s']:10.1f} {row['accepted']:8d} "
@@ -623,24 +703,37 @@ def main() -> None:
     for label, ms in service_times(seller, admin, everyone, all_tokens):
         print(f"  {label:56} {ms:6.1f}")
 
-    print("\nSQL statements per accepted bid (CaptureQueriesContext, in-process; BEGIN/COMMIT included):")
-    for label, statements in count_queries(seller, admin, everyone, all_tokens):
-        without = sum(1 for origin, _ in statements if not origin.startswith("transaction"))
-        print(f"  {label:48} {len(statements):3d}  ({without} without BEGIN/COMMIT)")
-        for origin, n in Counter(origin for origin, _ in statements).most_common():
+    print(
+        "\nSQL per accepted bid (CaptureQueriesContext, in-process): round trips (queries sent) and the "
+        "statements in them; BEGIN/COMMIT included"
+    )
+    print(f"  {'':52} {'trips':>5} {'stmts':>5}  (statements without BEGIN/COMMIT)")
+    for label, queries in count_queries(seller, admin, everyone, all_tokens):
+        statements = sum(statement_count(sql) for _, sql in queries)
+        without = sum(statement_count(sql) for origin, sql in queries if not origin.startswith("transaction"))
+        print(f"  {label:52} {len(queries):5d} {statements:5d}  ({without})")
+        by_origin: Counter = Counter()
+        for origin, sql in queries:
+            by_origin[origin] += statement_count(sql)
+        for origin, n in by_origin.most_common():
             print(f"      {n:2d}  {origin}")
         if args.show_queries:
-            for origin, sql in statements:
-                print(f"        [{origin[:12]}] {sql[:140]}")
+            for origin, sql in queries:
+                print(f"        [{origin[:12]}] ({statement_count(sql)}) {' '.join(sql.split())[:140]}")
 
-    if bare and "inprocess" in rows and "http" in rows:
-        inproc, http = rows["inprocess"], rows["http"]
-        print(
-            "\ntargets: bid_place ≥ 50% of bare "
-            f"[{inproc['accepted_per_s'] / bare['accepted_per_s']:.0%}]; HTTP ≥ 60 accepted bids/s "
-            f"[{http['accepted_per_s']:.1f}] with p50 ≤ 50 ms [{http['p50_ms']:.1f}]; "
-            "≤ 10 SQL queries per accepted bid"
+    targets = []
+    for workers in args.workers.split(","):
+        bare, inproc = rows.get(f"bare {workers}"), rows.get(f"inprocess {workers}")
+        if bare and inproc:
+            ratio = inproc["accepted_per_s"] / bare["accepted_per_s"]
+            targets.append(f"bid_place ≥ 50% of bare [{workers}: {ratio:.0%}]")
+    if "http" in rows:
+        http = rows["http"]
+        targets.append(
+            f"HTTP ≥ 60 accepted bids/s [{http['accepted_per_s']:.1f}] with p50 ≤ 50 ms [{http['p50_ms']:.1f}]"
         )
+    targets.append("≤ 10 SQL statements per accepted bid [above]")
+    print("\ntargets: " + "; ".join(targets))
 
 
 if __name__ == "__main__":
