@@ -8,7 +8,8 @@
 
    For tests: window.__lotEvents lists the lot frames applied, in order (snapshot, bid, closed,
    status); window.__lotReplies the bid_result and error frames; the panel's data-state is one
-   of connecting, live, leading, outbid, closed, reconnecting. */
+   of connecting, live, leading, outbid, closed, reconnecting. window.__lotQuietResyncMs, set
+   before this script loads, shortens the quiet-lot resync (QUIET_RESYNC_MS). */
 (function () {
   "use strict";
 
@@ -16,6 +17,10 @@
   var TIME_ZONE = "Asia/Shanghai"; // the cooperative trades on Beijing time, as the server renders
   var BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
   var POLL_MS = 1500; // resync cadence while "closing…" / "opening…"
+  // A quiet open lot is asked for what it has after lastSeq every ~20 s: a broadcast can be lost
+  // (the channel layer delivers at most once), and with no later event to show the gap, the
+  // page would keep the old price. Jittered per page, so a thousand watchers spread their asks.
+  var QUIET_RESYNC_MS = window.__lotQuietResyncMs || 20000;
   var BID_TIMEOUT_MS = 10000;
   var HISTORY_MAX = 50;
 
@@ -118,6 +123,8 @@
     this.reconnectTimer = null;
     this.gone = false;
     this.lastResync = 0;
+    this.lastFrameAt = Date.now();
+    this.quietMs = Math.round(QUIET_RESYNC_MS * (0.8 + Math.random() * 0.4));
     this.pending = null; // the bid in flight: {amount, max, timer}
     this.pendingSeq = null; // our last accepted bid's seq, to learn our alias from its frame
     this.resultStanding = null; // from bid_result while our alias is not known yet
@@ -213,6 +220,7 @@
     };
     ws.onmessage = function (event) {
       if (self.ws !== ws) return;
+      self.lastFrameAt = Date.now();
       var frame;
       try {
         frame = JSON.parse(event.data);
@@ -690,6 +698,8 @@
       label = msg.ended;
       value = s.endsAt ? clockTime(s.endsAt) : "";
     } else {
+      var quiet = Date.now() - Math.max(this.lastFrameAt, this.lastResync);
+      if (this.connected && quiet >= this.quietMs) this.resync(true);
       var scheduled = s.status === "scheduled";
       var target = scheduled ? s.startsAt : s.endsAt;
       var left = target === null ? 0 : target - now;

@@ -368,3 +368,42 @@ def test_the_reserve_badge_follows_the_bids_and_stray_frames_are_dropped_or_repl
     expect(panel_b.get_by_test_id("current-price")).to_have_text("¥2,450.00/t")
     _assert_gap_free(_events(page_b))
     assert [f["seq"] for f in _events(page_b) if f["type"] == "bid"][-1] == stray["seq"] + 1
+
+
+def test_a_quiet_page_catches_up_on_a_lost_broadcast(stack, browser_context):
+    # Given a processor watching a quiet lot, its page asking for news after 0.8 s of quiet
+    # (20 s in production; the hook is read when the script loads)
+    data = _make_lot(stack, seconds=120)
+    context = browser_context()
+    context.add_init_script("window.__lotQuietResyncMs = 800;")
+    page = _logged_in(context, data["b"])
+    panel = _open_lot(page, data["lot"])
+    page.evaluate(
+        """() => {
+        const live = document.querySelector("[data-live]").__live;
+        window.__sent = [];
+        const send = live.ws.send.bind(live.ws);
+        live.ws.send = (text) => { window.__sent.push(JSON.parse(text)); send(text); };
+    }"""
+    )
+    seq_before = page.evaluate("document.querySelector('[data-live]').__live.s.lastSeq")
+
+    # When another processor's bid commits and its broadcast is lost
+    stack.manage(
+        "shell",
+        "-c",
+        "import auctions.events as events\n"
+        "from accounts.models import User\n"
+        "from auctions import services\n"
+        "events.broadcast = lambda *args, **kwargs: None  # the broadcast is lost\n"
+        f"services.bid_place(actor=User.objects.get(username={data['a']!r}), lot_id={data['lot']}, amount='2300.00')\n",
+    )
+
+    # Then the page asks for what came after its last event, and shows the bid
+    page.wait_for_function("window.__lotEvents.some((frame) => frame.type === 'bid')", timeout=5_000)
+    expect(panel.get_by_test_id("current-price")).to_have_text("¥2,300.00/t")
+    expect(panel.get_by_test_id("live-bid-count")).to_contain_text("1")
+    assert {"type": "resync", "after_seq": seq_before} in page.evaluate("window.__sent")
+    events = _events(page)
+    _assert_gap_free(events)
+    assert [f["type"] for f in events if f["seq"] > seq_before] == ["bid"]
