@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.models import AuditEntry, Notification
+from core.models import AuditEntry, Notification, OutboundEmail
 
 
 @admin.register(AuditEntry)
@@ -28,3 +28,16 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["user__username", "title"]
     raw_id_fields = ["user"]
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    """What was sent, what waits, and what failed (with the mail server's error)."""
+
+    list_display = ["created_at", "to", "subject", "sent_at", "attempts", "send_after"]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["to", "subject"]
+    readonly_fields = ["to", "subject", "body", "created_at", "sent_at", "attempts", "last_error"]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,4 +1,4 @@
-"""Cross-cutting records: the append-only audit log and in-app notifications."""
+"""Cross-cutting records: the append-only audit log, in-app notifications and their e-mails."""
 
 from django.conf import settings
 from django.db import models
@@ -61,3 +61,33 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class OutboundEmail(models.Model):
+    """One e-mail to one address: written in the transaction of the news it carries
+    (core.services.notify), sent later by the auction clock (core.services.outbox_send), so no
+    request waits on the mail server and a failed send is tried again."""
+
+    MAX_ATTEMPTS = 6
+
+    to = models.EmailField(_("to"))
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    send_after = models.DateTimeField(_("send after"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("outbound e-mail")
+        verbose_name_plural = _("outbound e-mails")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(
+                fields=["send_after", "id"], condition=models.Q(sent_at__isnull=True), name="core_email_unsent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject}"

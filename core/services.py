@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import override
 
-from core.models import AuditEntry, Notification
+from core.models import AuditEntry, Notification, OutboundEmail
 
 
 def audit_record(
@@ -42,7 +43,8 @@ def audit_record(
 def notify(
     *, users: Iterable[Any], kind: str, title: Any, body: Any = "", url: str = "", email: bool = True
 ) -> list[Notification]:
-    """In-app notification for each user, and an e-mail sent after the transaction commits.
+    """In-app notification for each user, and an e-mail to each address, queued in the same
+    transaction and sent by the auction clock (outbox_send).
 
     `title` and `body` may be lazy translations: they are rendered in the platform's default
     language (zh-Hans), the language of the cooperative's correspondence.
@@ -58,12 +60,9 @@ def notify(
         link = f"{settings.SITE_URL}{url}" if url else ""
         message = "\n\n".join(part for part in (body_text, link) if part)
         # One message per recipient: a shared To: line would show every address to everyone.
-        messages = [EmailMessage(title_text, message, None, [recipient]) for recipient in recipients]
-
-        def send() -> None:
-            get_connection(fail_silently=True).send_messages(messages)
-
-        transaction.on_commit(send)
+        OutboundEmail.objects.bulk_create(
+            [OutboundEmail(to=recipient, subject=title_text, body=message) for recipient in recipients]
+        )
     return rows
 
 
@@ -73,3 +72,52 @@ def notification_mark_read(*, user: Any, notification_id: int | None = None) -> 
     if notification_id is not None:
         qs = qs.filter(pk=notification_id)
     return qs.update(read_at=timezone.now())
+
+
+# Seconds before the 2nd, 3rd… attempt of an e-mail whose send failed (the mail server down or
+# refusing); after OutboundEmail.MAX_ATTEMPTS it stays unsent, with its error, in the admin.
+OUTBOX_RETRY_SECONDS = (60, 300, 1800, 7200, 21600)
+
+
+def outbox_send(*, limit: int = 100, now: Any = None) -> int:
+    """Send the due e-mails of the outbox, oldest first, over one connection; returns how many
+    were sent. Safe with several clocks: each takes the rows it sends (SKIP LOCKED on
+    PostgreSQL). A send that fails is tried again later; a crash between the send and the
+    commit sends that e-mail again (at least once)."""
+    now = now or timezone.now()
+    due = OutboundEmail.objects.filter(
+        sent_at__isnull=True, send_after__lte=now, attempts__lt=OutboundEmail.MAX_ATTEMPTS
+    )
+    if not due.exists():  # every tick of the clock: a read, not a transaction
+        return 0
+    sent = 0
+    with transaction.atomic():
+        batch = list(due.select_for_update(skip_locked=True).order_by("send_after", "id")[:limit])
+        if not batch:
+            return 0
+        connection = get_connection(fail_silently=False)
+        try:
+            connection.open()
+        except Exception as exc:  # noqa: BLE001 - whatever the backend raises, retry later
+            for email in batch:
+                _send_failed(email, exc, now)
+        else:
+            for email in batch:
+                try:
+                    connection.send_messages([EmailMessage(email.subject, email.body, None, [email.to])])
+                except Exception as exc:  # noqa: BLE001
+                    _send_failed(email, exc, now)
+                else:
+                    email.attempts += 1
+                    email.sent_at = timezone.now()
+                    sent += 1
+            connection.close()
+        OutboundEmail.objects.bulk_update(batch, ["attempts", "sent_at", "send_after", "last_error"])
+    return sent
+
+
+def _send_failed(email: OutboundEmail, error: Exception, now: Any) -> None:
+    email.attempts += 1
+    email.last_error = f"{type(error).__name__}: {error}"[:2000]
+    delay = OUTBOX_RETRY_SECONDS[min(email.attempts, len(OUTBOX_RETRY_SECONDS)) - 1]
+    email.send_after = now + dt.timedelta(seconds=delay)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 from core.models import Notification
 from core.services import notify
 from tests import factories
+from tests.mail import sent_mail
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,8 @@ def test_notify_writes_a_row_per_active_user_and_mails_each_one_alone(django_cap
 
     assert sorted(row.user_id for row in rows) == sorted([alice.pk, bob.pk, no_mail.pk])
     assert Notification.objects.count() == 3
-    assert sorted(message.to for message in mail.outbox) == [["alice@example.com"], ["bob@example.com"]]
+    assert mail.outbox == []  # queued with the notices, sent by the clock
+    assert sorted(message.to for message in sent_mail()) == [["alice@example.com"], ["bob@example.com"]]
     message = mail.outbox[0]
     assert message.subject == "标题"
     assert message.body == "正文\n\nhttp://127.0.0.1:8000/accounts/company/"
@@ -47,7 +49,7 @@ def test_notify_without_email(django_capture_on_commit_callbacks):
         notify(users=[user], kind="t", title="x", email=False)
 
     assert Notification.objects.count() == 1
-    assert mail.outbox == []
+    assert sent_mail() == []
 
 
 def test_one_email_per_address(django_capture_on_commit_callbacks):
@@ -56,7 +58,7 @@ def test_one_email_per_address(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         notify(users=users, kind="t", title="x")
 
-    assert [message.to for message in mail.outbox] == [["shared@example.com"]]
+    assert [message.to for message in sent_mail()] == [["shared@example.com"]]
 
 
 @pytest.fixture
@@ -116,3 +118,81 @@ def test_mark_all_read(client_for, collector, inbox):
 def test_anonymous_has_no_notifications(api):
     assert api.get("/api/v1/notifications/").status_code == 401
     assert api.post("/api/v1/notifications/read-all/").status_code == 401
+
+
+# --- The outbox: e-mails leave with the clock, and a failed send is tried again ---------------
+
+
+def test_queued_emails_are_sent_once():
+    from core.models import OutboundEmail
+    from core.services import outbox_send
+
+    user = factories.make_user(email="a@example.com")
+    notify(users=[user], kind="t", title="x", body="y")
+
+    assert outbox_send() == 1
+    assert outbox_send() == 0
+    assert [message.to for message in mail.outbox] == [["a@example.com"]]
+    email = OutboundEmail.objects.get()
+    assert (email.attempts, email.last_error) == (1, "") and email.sent_at is not None
+
+
+def test_a_failed_send_is_tried_again_later_and_then_given_up(settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from core.models import OutboundEmail
+    from core.services import OUTBOX_RETRY_SECONDS, outbox_send
+
+    notify(users=[factories.make_user(email="a@example.com")], kind="t", title="x")
+    settings.EMAIL_BACKEND = "tests.mail.DownBackend"
+    now = timezone.now()
+
+    assert outbox_send(now=now) == 0
+    email = OutboundEmail.objects.get()
+    assert email.attempts == 1 and email.sent_at is None and "Connection refused" in email.last_error
+    assert email.send_after == now + dt.timedelta(seconds=OUTBOX_RETRY_SECONDS[0])
+    assert outbox_send(now=now + dt.timedelta(seconds=OUTBOX_RETRY_SECONDS[0] - 1)) == 0  # not due yet
+    assert OutboundEmail.objects.get().attempts == 1
+
+    for _ in range(OutboundEmail.MAX_ATTEMPTS - 1):
+        now = OutboundEmail.objects.get().send_after
+        outbox_send(now=now)
+    assert OutboundEmail.objects.get().attempts == OutboundEmail.MAX_ATTEMPTS
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert outbox_send(now=now + dt.timedelta(days=1)) == 0  # given up: left for the admin to see
+    assert mail.outbox == []
+
+
+def test_the_auction_clock_sends_the_queue():
+    from auctions.management.commands.run_auction_clock import tick
+
+    notify(users=[factories.make_user(email="a@example.com")], kind="t", title="x")
+
+    tick()
+
+    assert [message.to for message in mail.outbox] == [["a@example.com"]]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_clocks_sending_at_once_send_each_email_once(settings):
+    from core.models import OutboundEmail
+    from core.services import outbox_send
+    from tests.auctions.helpers_live import run_in_threads
+
+    settings.EMAIL_BACKEND = "tests.mail.SlowBackend"
+    addresses = [f"u{n}@example.com" for n in range(30)]
+    OutboundEmail.objects.bulk_create([OutboundEmail(to=to, subject="s", body="b") for to in addresses])
+
+    def clock() -> int:
+        sent = 0
+        while batch := outbox_send(limit=4):
+            sent += batch
+        return sent
+
+    counts = run_in_threads(clock, [(), (), ()])
+
+    assert sum(counts) == 30
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(addresses)

@@ -12,6 +12,7 @@ from core.models import Notification
 from recycling import services
 from recycling.models import Category, WantedMatch, WantedRequest
 from tests import factories
+from tests.mail import sent_mail
 
 pytestmark = pytest.mark.django_db
 
@@ -70,9 +71,7 @@ def test_bad_ranges_are_refused(api, processor):
     assert (response.status_code, response.json()["code"]) == (400, "invalid_quantity")
 
 
-def test_matching_lot_notifies_the_processor_once_per_lot(
-    collector, processor, django_capture_on_commit_callbacks, mailoutbox
-):
+def test_matching_lot_notifies_the_processor_once_per_lot(collector, processor, django_capture_on_commit_callbacks):
     _wanted(processor)
     _wanted(processor, category=Category.objects.get(code="steel-heavy"))  # a second matching request
     with django_capture_on_commit_callbacks(execute=True):
@@ -80,7 +79,7 @@ def test_matching_lot_notifies_the_processor_once_per_lot(
     notes = Notification.objects.filter(user=processor, kind="wanted_match")
     assert notes.count() == 1
     assert lot.code in notes.get().body
-    assert [m.to for m in mailoutbox if "重废钢" in m.subject or lot.title in m.subject] == [[processor.email]]
+    assert [m.to for m in sent_mail() if "重废钢" in m.subject or lot.title in m.subject] == [[processor.email]]
     # a second publication attempt of the same lot adds nothing
     services.wanted_match_lot(lot=lot)
     assert Notification.objects.filter(user=processor, kind="wanted_match").count() == 1

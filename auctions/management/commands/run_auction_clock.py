@@ -1,4 +1,5 @@
-"""The auction clock: opens lots at `starts_at`, closes them at `ends_at`.
+"""The auction clock: opens lots at `starts_at`, closes them at `ends_at`; on the way, the
+payments' periodic steps and the e-mail outbox.
 
 Several clocks may run at once: each open/close locks its lot and re-checks the status, so a
 lot is opened and closed exactly once; on PostgreSQL the work list skips rows another clock
@@ -17,6 +18,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from auctions.services import due_lot_ids, lot_close, lot_open
+from core.services import outbox_send
 from payments.services import payments_clock_tick
 
 log = logging.getLogger("auctions.clock")
@@ -28,11 +30,12 @@ def tick() -> tuple[int, int]:
     opened = sum(1 for lot_id in to_open if lot_open(lot_id=lot_id) is not None)
     closed = sum(1 for lot_id in to_close if lot_close(lot_id=lot_id) is not None)
     payments_clock_tick()  # every 30 s at most: retry money steps, renew holds, defaults
+    outbox_send()  # the e-mails the platform's notices queued (core.services.notify)
     return opened, closed
 
 
 class Command(BaseCommand):
-    help = "Open and close lots on time (run one or more; safe to run several)."
+    help = "Open and close lots on time, run the payments steps, send queued e-mails (safe to run several)."
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=0.25, help="seconds between ticks (default 0.25)")
