@@ -77,47 +77,54 @@ def notification_mark_read(*, user: Any, notification_id: int | None = None) -> 
 # Seconds before the 2nd, 3rd… attempt of an e-mail whose send failed (the mail server down or
 # refusing); after OutboundEmail.MAX_ATTEMPTS it stays unsent, with its error, in the admin.
 OUTBOX_RETRY_SECONDS = (60, 300, 1800, 7200, 21600)
+# A sender claims its batch for this long: a sender that dies mid-batch leaves the rest to be
+# sent again after it (at least once).
+OUTBOX_CLAIM_SECONDS = 300
 
 
 def outbox_send(*, limit: int = 100, now: Any = None) -> int:
     """Send the due e-mails of the outbox, oldest first, over one connection; returns how many
-    were sent. Safe with several clocks: each takes the rows it sends (SKIP LOCKED on
-    PostgreSQL). A send that fails is tried again later; a crash between the send and the
-    commit sends that e-mail again (at least once)."""
+    were sent. The batch is claimed in a short transaction (SKIP LOCKED on PostgreSQL, so
+    several senders never take the same e-mail) and sent outside it: no transaction waits on
+    the mail server. A send that fails is tried again later."""
     now = now or timezone.now()
     due = OutboundEmail.objects.filter(
         sent_at__isnull=True, send_after__lte=now, attempts__lt=OutboundEmail.MAX_ATTEMPTS
     )
-    if not due.exists():  # every tick of the clock: a read, not a transaction
+    if not due.exists():  # the usual answer: a read, not a transaction
         return 0
-    sent = 0
     with transaction.atomic():
         batch = list(due.select_for_update(skip_locked=True).order_by("send_after", "id")[:limit])
-        if not batch:
-            return 0
-        connection = get_connection(fail_silently=False)
+        for email in batch:
+            email.attempts += 1
+            email.send_after = now + dt.timedelta(seconds=OUTBOX_CLAIM_SECONDS)
+        OutboundEmail.objects.bulk_update(batch, ["attempts", "send_after"])
+    if not batch:
+        return 0
+    sent = 0
+    connection = get_connection(fail_silently=False)
+    try:
+        connection.open()
+    except Exception as exc:  # noqa: BLE001 - whatever the backend raises, try again later
+        for email in batch:
+            _send_failed(email, exc, now)
+    else:
         try:
-            connection.open()
-        except Exception as exc:  # noqa: BLE001 - whatever the backend raises, retry later
-            for email in batch:
-                _send_failed(email, exc, now)
-        else:
             for email in batch:
                 try:
                     connection.send_messages([EmailMessage(email.subject, email.body, None, [email.to])])
                 except Exception as exc:  # noqa: BLE001
                     _send_failed(email, exc, now)
                 else:
-                    email.attempts += 1
                     email.sent_at = timezone.now()
                     sent += 1
+        finally:
             connection.close()
-        OutboundEmail.objects.bulk_update(batch, ["attempts", "sent_at", "send_after", "last_error"])
+    OutboundEmail.objects.bulk_update(batch, ["sent_at", "send_after", "last_error"])
     return sent
 
 
 def _send_failed(email: OutboundEmail, error: Exception, now: Any) -> None:
-    email.attempts += 1
     email.last_error = f"{type(error).__name__}: {error}"[:2000]
     delay = OUTBOX_RETRY_SECONDS[min(email.attempts, len(OUTBOX_RETRY_SECONDS)) - 1]
     email.send_after = now + dt.timedelta(seconds=delay)

@@ -166,12 +166,35 @@ def test_a_failed_send_is_tried_again_later_and_then_given_up(settings):
 
 
 def test_the_auction_clock_sends_the_queue():
-    from auctions.management.commands.run_auction_clock import tick
+    from django.core.management import call_command
 
     notify(users=[factories.make_user(email="a@example.com")], kind="t", title="x")
 
-    tick()
+    call_command("run_auction_clock", "--once")
 
+    assert [message.to for message in mail.outbox] == [["a@example.com"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_clocks_mail_thread_sends_until_stopped():
+    """The running clock sends e-mails on a thread of its own: a slow mail server never delays
+    a lot's close."""
+    import threading
+    import time
+
+    from auctions.management.commands.run_auction_clock import send_mail_until
+
+    notify(users=[factories.make_user(email="a@example.com")], kind="t", title="x")
+    stop = threading.Event()
+    thread = threading.Thread(target=send_mail_until, args=(stop, 0.05))
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not mail.outbox and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stop.set()
+    thread.join(5)
+
+    assert not thread.is_alive()
     assert [message.to for message in mail.outbox] == [["a@example.com"]]
 
 

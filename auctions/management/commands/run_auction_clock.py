@@ -1,5 +1,5 @@
 """The auction clock: opens lots at `starts_at`, closes them at `ends_at`; on the way, the
-payments' periodic steps and the e-mail outbox.
+payments' periodic steps, and on a thread of its own the e-mail outbox.
 
 Several clocks may run at once: each open/close locks its lot and re-checks the status, so a
 lot is opened and closed exactly once; on PostgreSQL the work list skips rows another clock
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from auctions.services import due_lot_ids, lot_close, lot_open
@@ -30,8 +31,20 @@ def tick() -> tuple[int, int]:
     opened = sum(1 for lot_id in to_open if lot_open(lot_id=lot_id) is not None)
     closed = sum(1 for lot_id in to_close if lot_close(lot_id=lot_id) is not None)
     payments_clock_tick()  # every 30 s at most: retry money steps, renew holds, defaults
-    outbox_send()  # the e-mails the platform's notices queued (core.services.notify)
     return opened, closed
+
+
+def send_mail_until(stop: threading.Event, interval: float = 1.0) -> None:
+    """The e-mail outbox (core.services.outbox_send), on a thread of its own: a slow or absent
+    mail server never delays a lot's opening or closing."""
+    while not stop.is_set():
+        try:
+            outbox_send()
+        except Exception:  # keep sending; the e-mails stay queued
+            log.exception("sending the e-mail outbox failed")
+        close_old_connections()
+        stop.wait(interval)
+    connections.close_all()
 
 
 class Command(BaseCommand):
@@ -43,15 +56,21 @@ class Command(BaseCommand):
 
     def handle(self, *args, interval: float, once: bool, **options):
         stop = False
+        stop_mail = threading.Event()
 
         def request_stop(signum, frame):
             nonlocal stop
             stop = True
+            stop_mail.set()
 
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
-        if not once:
+        if once:
+            outbox_send()
+        else:
             self.stdout.write(f"auction clock running every {interval}s")
+            mail = threading.Thread(target=send_mail_until, args=(stop_mail,), name="mail-outbox", daemon=True)
+            mail.start()
         while True:
             try:
                 opened, closed = tick()
@@ -64,3 +83,6 @@ class Command(BaseCommand):
             time.sleep(interval)
             # Between ticks, not before the first: a broken or stale connection is replaced.
             close_old_connections()
+        if not once:
+            stop_mail.set()
+            mail.join(10)  # let a batch in flight be recorded as sent
