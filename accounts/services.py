@@ -480,7 +480,7 @@ class CompanyNotice:
         ]
 
     def finish(self, results: list[list]) -> None:
-        """New notices (and e-mails after the commit) for the users who had no unread one."""
+        """New notices (their e-mails queued with them) for the users who had no unread one."""
         fresh = results[0]
         if fresh:
             notify(users=fresh, kind=self.kind, title=self.title, body=self.body, url=self.url)

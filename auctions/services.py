@@ -278,7 +278,7 @@ def bid_place(*, actor: Any, lot_id: int, amount: Any, max_amount: Any = None) -
     bidding_ban_check(company, stored=lot.stored_ban)
     deposit_hold_check(company=company, lot=lot)
     _check_minimum(lot, amount)
-    english = lot.format == Lot.Format.ENGLISH  # fixed once the lot is published
+    english = lot.format == Lot.Format.ENGLISH  # a live lot's format is fixed (Lot.EDITABLE)
     with transaction.atomic():
         lot, standing = lock_lot_with(
             lot_id, columns=_BID_COLUMNS, also=[_standing_statement(lot_id, company)] if english else []
@@ -293,7 +293,8 @@ def bid_place(*, actor: Any, lot_id: int, amount: Any, max_amount: Any = None) -
             result = _sealed_bid(lot, company, amount, by=actor, now=now, writes=writes)
         # The outbid notice goes in the round trip of the bid's own writes, and a new one (the
         # first on this lot since the company read the last) is inserted under the lot's lock,
-        # so two outbids in a row cannot both find it missing; e-mails follow the commit.
+        # so two outbids in a row cannot both find it missing; its e-mail is queued with it
+        # (core.services.notify) and sent by the clock.
         notice = _outbid_notice(lot, result.outbid_company_id) if result.outbid_company_id else None
         results = _write(lot, writes, notice.statements() if notice else [])
         if notice:
