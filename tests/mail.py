@@ -39,3 +39,13 @@ class SlowBackend(locmem.EmailBackend):
     def send_messages(self, messages) -> int:
         time.sleep(0.01)
         return super().send_messages(messages)
+
+
+class RejectingBackend(DownBackend):
+    """A mail server that accepts the connection and refuses every message."""
+
+    def open(self) -> None:
+        pass
+
+    def send_messages(self, messages) -> int:
+        raise OSError("550 mailbox unavailable")

@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from accounts import services as accounts_services
 from accounts.models import Company, User
 from core.models import AuditEntry, Notification, OutboundEmail
 from tests import factories
@@ -87,16 +88,19 @@ def test_emails_leave_with_the_commit_and_never_from_the_request(client_for, coo
     client_for(coop_admin).post(_url(company, "review"), {"decision": "approve"}, format="json")
     assert mail.outbox == [] and OutboundEmail.objects.filter(sent_at__isnull=True).count() == 2
 
-    # A change that rolls back queues nothing.
-    monkeypatch.setattr("accounts.services.audit_record", _fail)
+    # A change that rolls back after its notices were written queues nothing.
+    real_notify = accounts_services.notify
+
+    def notify_then_fail(**kwargs):
+        real_notify(**kwargs)
+        assert OutboundEmail.objects.count() == 4  # queued inside the transaction…
+        raise RuntimeError("a later step of the change failed")
+
+    monkeypatch.setattr(accounts_services, "notify", notify_then_fail)
     with pytest.raises(RuntimeError):
         client_for(coop_admin).post(_url(company, "suspend"), {"reason": "资质存疑"}, format="json")
-    assert OutboundEmail.objects.count() == 2
+    assert OutboundEmail.objects.count() == 2  # …and gone with it
     assert len(sent_mail()) == 2
-
-
-def _fail(**kwargs):
-    raise RuntimeError("the audit write failed")
 
 
 def test_inactive_members_get_nothing(client_for, coop_admin, django_capture_on_commit_callbacks):

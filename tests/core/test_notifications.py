@@ -165,6 +165,22 @@ def test_a_failed_send_is_tried_again_later_and_then_given_up(settings):
     assert mail.outbox == []
 
 
+def test_a_refused_message_is_tried_again(settings):
+    from core.models import OutboundEmail
+    from core.services import outbox_send
+
+    notify(users=[factories.make_user(email="a@example.com")], kind="t", title="x")
+    settings.EMAIL_BACKEND = "tests.mail.RejectingBackend"
+
+    assert outbox_send() == 0
+    email = OutboundEmail.objects.get()
+    assert (email.attempts, email.sent_at) == (1, None) and "550 mailbox unavailable" in email.last_error
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert outbox_send(now=email.send_after) == 1
+    assert [message.to for message in mail.outbox] == [["a@example.com"]]
+
+
 def test_the_auction_clock_sends_the_queue():
     from django.core.management import call_command
 
