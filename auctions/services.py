@@ -45,7 +45,7 @@ from payments.services import (
     lot_money_after_close,
 )
 from recycling.models import Category, Lot
-from recycling.services import lock_lot, lock_lot_with
+from recycling.services import lock_lot, lock_lot_at, lock_lot_with
 
 CENT = Decimal("0.01")
 INCREMENT_LADDER: tuple[tuple[Decimal | None, Decimal], ...] = (
@@ -264,7 +264,8 @@ def bid_place(*, actor: Any, lot_id: int, amount: Any, max_amount: Any = None) -
     statement, instead of queueing for the lock. The bidder's own standing (licence, strike
     ban) is read there only: it is the company's, not the lot's, and a bid that read it before
     a ban committed is ordered before the ban. Then, under the lot's lock, the lot's checks
-    again on the locked row, the deposit hold (its writes take the same lock), and the bid.
+    again on the locked row, the deposit hold (its writes take the same lock), and the bid. A
+    bid that queued for the lock while another moved the lot does not keep it (_lock_for_bid).
     """
     company = require_verified_company(actor, role=Company.Role.PROCESSOR)
     amount = _money(amount, "amount")
@@ -280,9 +281,7 @@ def bid_place(*, actor: Any, lot_id: int, amount: Any, max_amount: Any = None) -
     _check_minimum(lot, amount)
     english = lot.format == Lot.Format.ENGLISH  # a live lot's format is fixed (Lot.EDITABLE)
     with transaction.atomic():
-        lot, standing = lock_lot_with(
-            lot_id, columns=_BID_COLUMNS, also=[_standing_statement(lot_id, company)] if english else []
-        )
+        lot, standing = _lock_for_bid(lot, company, amount, english)
         now = timezone.now()
         _check_open(lot, company, now)
         deposit_hold_check(company=company, lot=lot)
@@ -300,6 +299,28 @@ def bid_place(*, actor: Any, lot_id: int, amount: Any, max_amount: Any = None) -
         if notice:
             notice.finish(results)
     return result
+
+
+# A bid whose lot moved while it queued checks again and queues again at most this often,
+# then waits for the lock whatever the lot's state, so that a bid well above the price still
+# gets through on a lot bid on many times a second.
+_REQUEUES = 3
+
+
+def _lock_for_bid(lot: Lot, company: Company, amount: Decimal, english: bool) -> tuple[Lot, list]:
+    """The lot locked (with, for an English lot, the standing bid read under the lock), taken
+    as the pre-check saw it. When another bid moved the lot while this one queued for its lock,
+    the usual case on a hot lot for all but the first in the queue, the lock is not kept
+    (recycling.services.lock_lot_at): the bid is checked again on the lot as now committed,
+    and either refused there, holding nothing, or queued again."""
+    also = [_standing_statement(lot.pk, company)] if english else []
+    for _queued in range(_REQUEUES):
+        lot, locked, standing = lock_lot_at(lot.pk, lot.seq, columns=_BID_COLUMNS, also=also)
+        if locked:
+            return lot, standing
+        _check_open(lot, company, timezone.now())
+        _check_minimum(lot, amount)
+    return lock_lot_with(lot.pk, columns=_BID_COLUMNS, also=also)
 
 
 # What a bid reads of the lot, before the lock and under it: the rest (the description, the

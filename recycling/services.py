@@ -97,12 +97,45 @@ def lock_lot_with(lot_id: int, *, columns: Sequence[str] | None = None, also: Se
     if not pk_in_range(lot_id):
         raise not_found(_("No such lot."))
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    selected = "*" if columns is None else ", ".join(["id", *(c for c in columns if c != "id")])
-    sql = f"SELECT {selected} FROM {Lot._meta.db_table} WHERE id = %s{lock}"  # noqa: S608
+    sql = f"SELECT {_selected(columns)} FROM {Lot._meta.db_table} WHERE id = %s{lock}"  # noqa: S608
     rows, *results = execute_together([(sql, [lot_id], Lot), *also])
     if not rows:
         raise not_found(_("No such lot."))
     return rows[0], results
+
+
+def lock_lot_at(lot_id: int, seq: int, *, columns: Sequence[str], also: Sequence[tuple] = ()) -> tuple[Lot, bool, list]:
+    """lock_lot_with, but the lot is locked only if it is still at `seq` (the state the caller
+    has checked without a lock): returns the lot, whether it is locked, and the results of
+    `also` (run after the lock's wait, in the same round trip).
+
+    When the lot has moved meanwhile, it comes back as committed now and unlocked, for the
+    caller to check again. So the losers of a race for a hot lot, which queued for its lock
+    behind the winner, never hold it: with a plain `FOR UPDATE` each of them would, one after
+    the other, for a round trip to its process and back to roll back, with every bidder
+    behind it waiting (bench/bids.py). PostgreSQL: the database function
+    `recycling_lock_lot_at` (migration 0007) takes the lock in a subtransaction and gives it
+    back when the lot moved. SQLite: the transaction already holds the whole database."""
+    if not connection.in_atomic_block:
+        raise TransactionManagementError("lock_lot() outside a transaction would lock nothing.")
+    if not pk_in_range(lot_id):
+        raise not_found(_("No such lot."))
+    if connection.vendor == "postgresql":
+        selected = ", ".join(f"(lot).{column}" for column in ["id", *(c for c in columns if c != "id")])
+        sql = f"SELECT locked, {selected} FROM recycling_lock_lot_at(%s, %s) WHERE (lot).id IS NOT NULL"  # noqa: S608
+        rows, *results = execute_together([(sql, [lot_id, seq], Lot), *also])
+    else:
+        sql = f"SELECT {_selected(columns)} FROM {Lot._meta.db_table} WHERE id = %s"  # noqa: S608
+        rows, *results = execute_together([(sql, [lot_id], Lot), *also])
+    if not rows:
+        raise not_found(_("No such lot."))
+    lot = rows[0]
+    locked = bool(lot.__dict__.pop("locked", True)) and lot.seq == seq
+    return lot, locked, results
+
+
+def _selected(columns: Sequence[str] | None) -> str:
+    return "*" if columns is None else ", ".join(["id", *(c for c in columns if c != "id")])
 
 
 def default_deposit(*, start_price: Decimal, quantity: Decimal) -> Decimal:

@@ -1,6 +1,7 @@
 """bid_place: English rules, proxy vectors, sealed bids, soft close; failures change nothing."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -358,7 +359,8 @@ def test_an_outbidding_bid_reads_the_lot_twice_and_never_a_deferred_field(live_l
         bid_result_body(result)
 
     reads = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
-    lot_reads = [sql for sql in reads if "FROM recycling_lot" in sql.replace('"', "")]
+    lot_table = re.compile(r"FROM (recycling_lot\b|recycling_lock_lot_at\()")  # the lock: a function on PostgreSQL
+    lot_reads = [sql for sql in reads if lot_table.search(sql.replace('"', ""))]
     assert len(lot_reads) == 2  # as last committed; under the lock (with the standing bid)
     assert result.outbid_company_id == b.company_id
     assert Notification.objects.filter(kind="outbid", user__company=b.company, read_at__isnull=True).count() == 1

@@ -13,7 +13,7 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from auctions import services
@@ -181,8 +181,8 @@ def test_the_lot_lock_serialises_a_bid_injected_between_lock_and_write(
     lot = live_lot()
     a, b = bidders(2)
     first_thread = threading.current_thread()
-    real_lock = services.lock_lot_with
-    rival: dict = {"pid": None, "done": threading.Event()}
+    real_lock = services.lock_lot_at
+    rival: dict = {"pid": None, "done": threading.Event(), "locks": []}
 
     def rival_bids():
         try:
@@ -197,9 +197,11 @@ def test_the_lot_lock_serialises_a_bid_injected_between_lock_and_write(
             connections.close_all()
             rival["done"].set()
 
-    def lock_then_let_a_rival_in(lot_id: int, **kwargs) -> tuple[Lot, list]:
-        locked = real_lock(lot_id, **kwargs)
-        if threading.current_thread() is first_thread and "thread" not in rival:
+    def lock_then_let_a_rival_in(lot_id: int, seq: int, **kwargs) -> tuple[Lot, bool, list]:
+        locked = real_lock(lot_id, seq, **kwargs)
+        if threading.current_thread() is not first_thread:
+            rival["locks"].append(locked[1])
+        elif "thread" not in rival:
             # We hold the row lock and have not written yet: the rival must now wait for it.
             rival["thread"] = threading.Thread(target=rival_bids, daemon=True)
             rival["thread"].start()
@@ -217,7 +219,7 @@ def test_the_lot_lock_serialises_a_bid_injected_between_lock_and_write(
             assert Bid.objects.filter(lot_id=lot_id).count() == 0
         return locked
 
-    monkeypatch.setattr(services, "lock_lot_with", lock_then_let_a_rival_in)
+    monkeypatch.setattr(services, "lock_lot_at", lock_then_let_a_rival_in)
 
     first = services.bid_place(actor=a, lot_id=lot.pk, amount="2300.00")
 
@@ -226,14 +228,91 @@ def test_the_lot_lock_serialises_a_bid_injected_between_lock_and_write(
     bids = list(Bid.objects.filter(lot=lot).order_by("seq"))
     lot.refresh_from_db()
     if outcome == "bid_too_low":
+        # It queued for the lock on the price it had read, and was refused on the price the
+        # wait ended on without keeping the lock (recycling.services.lock_lot_at).
+        assert rival["locks"] == [False]
         assert rival["error"].code == "bid_too_low"
         assert "2350.00" in rival["error"].detail  # the minimum over the first bid, not the start
         assert [(x.bidder_id, x.amount) for x in bids] == [(a.company_id, D("2300.00"))]
         assert (lot.current_price, lot.bid_count, lot.seq) == (D("2300.00"), 1, first.bid.seq)
     else:
+        assert rival["locks"] == [False, True]  # the lot moved while it queued; still high enough
         result = rival["result"]
         assert result.bid.seq == first.bid.seq + 1
         assert result.outbid_company_id == a.company_id  # it saw the first bid as the leader
         assert [(x.bidder_id, x.amount) for x in bids] == [(a.company_id, D("2300.00")), (b.company_id, D("2350.00"))]
         assert (lot.current_price, lot.bid_count) == (D("2350.00"), 2)
     _assert_chain(lot)
+
+
+def _lock_is_free(lot_id: int) -> bool:
+    """Whether another connection can lock the lot right now (NOWAIT), tried from a thread."""
+    import psycopg
+
+    out: dict = {}
+
+    def probe():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT id FROM recycling_lot WHERE id = %s FOR UPDATE NOWAIT", [lot_id])
+            out["free"] = True
+        except psycopg.errors.LockNotAvailable:
+            out["free"] = False
+        except Exception as exc:  # noqa: BLE001 - Django wraps the driver's error
+            out["free"] = not isinstance(exc.__cause__, psycopg.errors.LockNotAvailable) and exc
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join(10)
+    assert isinstance(out["free"], bool), out["free"]
+    return out["free"]
+
+
+def test_lock_lot_at_keeps_the_lock_only_on_the_state_it_was_given(live_lot):
+    from recycling.services import lock_lot_at
+
+    lot = live_lot()
+    columns = ["id", "seq", "current_price"]
+    with transaction.atomic():
+        locked_lot, locked, _ = lock_lot_at(lot.pk, lot.seq, columns=columns)
+        assert locked and locked_lot.seq == lot.seq
+        assert not _lock_is_free(lot.pk)
+    with transaction.atomic():
+        moved, locked, _ = lock_lot_at(lot.pk, lot.seq - 1, columns=columns)
+        assert not locked and moved.seq == lot.seq  # as committed now, and not locked
+        assert _lock_is_free(lot.pk)
+
+
+def test_a_bid_that_queued_behind_a_winner_is_told_so_and_holds_nothing(live_lot, bidders):
+    """The waiter's lock (taken when the winner committed) is given back in the same statement,
+    while its transaction goes on: nothing waits for its refusal."""
+    from recycling.services import lock_lot_at
+
+    lot = live_lot()
+    (a,) = bidders(1)
+    seen = lot.seq
+    waiter: dict = {"done": threading.Event()}
+
+    def queue_for_the_lock():
+        try:
+            with transaction.atomic():
+                waiter["result"] = lock_lot_at(lot.pk, seen, columns=["id", "seq", "current_price"])[:2]
+                waiter["free_meanwhile"] = _lock_is_free(lot.pk)
+        finally:
+            connections.close_all()
+            waiter["done"].set()
+
+    with transaction.atomic():
+        services.lock_lot(lot.pk)  # the winner holds the lot…
+        thread = threading.Thread(target=queue_for_the_lock)
+        thread.start()
+        time.sleep(0.3)
+        assert not waiter["done"].is_set()  # …the other bid queues behind it…
+        services.bid_place(actor=a, lot_id=lot.pk, amount="2300.00")  # …and moves it
+    assert waiter["done"].wait(20)
+    thread.join(5)
+    moved, locked = waiter["result"]
+    assert not locked and moved.seq == seen + 1 and moved.current_price == D("2300.00")
+    assert waiter["free_meanwhile"] is True
