@@ -228,3 +228,65 @@ def test_a_hold_whose_call_timed_out_is_found_and_released_after_the_close(local
     assert [(pi["id"], pi["status"]) for pi in made] == [(hold.stripe_payment_intent_id, "canceled")]
     assert hold.status == "released"
     assert sorted(LedgerEntry.objects.values_list("kind", flat=True)) == ["hold", "release"]
+
+
+@pytest.mark.postgres  # threads writing at once: SQLite's in-memory test database refuses them
+def test_a_frozen_stripe_does_not_delay_the_clocks_closes(localstripe, deposit_lot, processors, settings, monkeypatch):
+    """The clock's payments round waits on Stripe, up to STRIPE_TIMEOUT per call, on a thread
+    of its own: meanwhile the clock closes the next lot on time."""
+    import datetime as dt
+    import threading
+    import time
+
+    from auctions.management.commands.run_auction_clock import run_clock
+    from payments.services import tick
+
+    first = deposit_lot()
+    a, b = processors(2)
+    _registered(localstripe, first, [a, b])
+    bid(a, first, "2300.00")
+    bid(b, first, "2350.00")
+    second = deposit_lot()
+    localstripe.stop()
+    close(first)  # its release and capture stay pending: Stripe is frozen
+    PaymentStep.objects.filter(status="pending").update(next_attempt_at=timezone.now())
+    settings.STRIPE_TIMEOUT = 8.0
+    monkeypatch.setattr(tick, "_last_clock_round", 0.0)  # a payments round is due at once
+
+    stop = threading.Event()
+    clock = threading.Thread(target=run_clock, args=(stop, 0.1))
+    clock.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not _waiting_on_stripe("payments-round") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _waiting_on_stripe("payments-round"), "the payments round never called Stripe"
+        ends_at = timezone.now() + dt.timedelta(seconds=0.5)
+        Lot.objects.filter(pk=second.pk).update(ends_at=ends_at, scheduled_end=ends_at)
+        deadline = time.monotonic() + 5
+        while Lot.objects.get(pk=second.pk).status == "live" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        still_waiting = _waiting_on_stripe("payments-round")
+    finally:
+        localstripe.resume()
+        stop.set()
+        clock.join(20)
+    assert not clock.is_alive()
+    second.refresh_from_db()
+    assert second.status == "unsold"
+    assert second.closed_at - ends_at < dt.timedelta(seconds=1)
+    assert still_waiting  # the close did not wait for the round
+
+
+def _waiting_on_stripe(thread_name: str) -> bool:
+    """Whether the named thread is inside a call of stripe-python's right now."""
+    import sys
+    import threading
+
+    thread = next((t for t in threading.enumerate() if t.name == thread_name), None)
+    frame = sys._current_frames().get(thread.ident) if thread else None
+    while frame is not None:
+        if "/stripe/" in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False

@@ -1,10 +1,14 @@
-"""The auction clock: opens lots at `starts_at`, closes them at `ends_at`; on the way, the
-payments' periodic steps, and on a thread of its own the e-mail outbox.
+"""The auction clock: opens lots at `starts_at`, closes them at `ends_at`; beside it, each on
+a thread of its own, the payments' periodic steps and the e-mail outbox.
 
 Several clocks may run at once: each open/close locks its lot and re-checks the status, so a
 lot is opened and closed exactly once; on PostgreSQL the work list skips rows another clock
 holds. A close interrupted by a crash rolled back with its transaction and is simply done
 again by the next tick.
+
+Only the opening and closing run on the clock's own thread. The other two wait on outside
+services (Stripe, up to STRIPE_TIMEOUT per call, and the mail server), and a close is due
+within a second of `ends_at` whatever those services do.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
+from collections.abc import Callable
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connections
@@ -26,25 +30,59 @@ log = logging.getLogger("auctions.clock")
 
 
 def tick() -> tuple[int, int]:
+    """Open and close what is due now."""
     now = timezone.now()
     to_open, to_close = due_lot_ids(now=now)
     opened = sum(1 for lot_id in to_open if lot_open(lot_id=lot_id) is not None)
     closed = sum(1 for lot_id in to_close if lot_close(lot_id=lot_id) is not None)
-    payments_clock_tick()  # every 30 s at most: retry money steps, renew holds, defaults
     return opened, closed
 
 
-def send_mail_until(stop: threading.Event, interval: float = 1.0) -> None:
-    """The e-mail outbox (core.services.outbox_send), on a thread of its own: a slow or absent
-    mail server never delays a lot's opening or closing."""
-    while not stop.is_set():
+def repeat_until(stop: threading.Event, interval: float, work: Callable[[], object], what: str) -> None:
+    """`work` every `interval` seconds on this thread until `stop` is set; a failure is logged
+    and the next round tries again. Between rounds, not before the first, a broken or stale
+    database connection is replaced."""
+    while True:
         try:
-            outbox_send()
-        except Exception:  # keep sending; the e-mails stay queued
-            log.exception("sending the e-mail outbox failed")
+            work()
+        except Exception:
+            log.exception("%s failed", what)
+        if stop.wait(interval):
+            break
         close_old_connections()
-        stop.wait(interval)
     connections.close_all()
+
+
+def send_mail_until(stop: threading.Event, interval: float = 1.0) -> None:
+    """The e-mail outbox (core.services.outbox_send); failed e-mails stay queued."""
+    repeat_until(stop, interval, outbox_send, "sending the e-mail outbox")
+
+
+def run_payments_until(stop: threading.Event, interval: float = 1.0) -> None:
+    """The payments round (payments_clock_tick: every 30 s at most, never raises): retries,
+    renewals, defaults."""
+    repeat_until(stop, interval, payments_clock_tick, "the payments round")
+
+
+def run_clock(stop: threading.Event, interval: float = 0.25) -> None:
+    """The running clock: ticks on this thread, payments and e-mail on threads of their own,
+    until `stop` is set; then lets a round in flight finish (an e-mail batch is recorded as
+    sent, a Stripe call's outcome as done)."""
+    helpers = [
+        threading.Thread(target=run_payments_until, args=(stop,), name="payments-round", daemon=True),
+        threading.Thread(target=send_mail_until, args=(stop,), name="mail-outbox", daemon=True),
+    ]
+    for thread in helpers:
+        thread.start()
+
+    def ticks() -> None:
+        opened, closed = tick()
+        if opened or closed:
+            log.info("opened %d, closed %d", opened, closed)
+
+    repeat_until(stop, interval, ticks, "clock tick")
+    for thread in helpers:
+        thread.join(15)
 
 
 class Command(BaseCommand):
@@ -55,34 +93,19 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="run one tick and exit")
 
     def handle(self, *args, interval: float, once: bool, **options):
-        stop = False
-        stop_mail = threading.Event()
+        if once:
+            opened, closed = tick()
+            payments_clock_tick()
+            outbox_send()
+            if opened or closed:
+                log.info("opened %d, closed %d", opened, closed)
+            return
+        stop = threading.Event()
 
         def request_stop(signum, frame):
-            nonlocal stop
-            stop = True
-            stop_mail.set()
+            stop.set()
 
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
-        if once:
-            outbox_send()
-        else:
-            self.stdout.write(f"auction clock running every {interval}s")
-            mail = threading.Thread(target=send_mail_until, args=(stop_mail,), name="mail-outbox", daemon=True)
-            mail.start()
-        while True:
-            try:
-                opened, closed = tick()
-                if opened or closed:
-                    log.info("opened %d, closed %d", opened, closed)
-            except Exception:  # keep ticking; the failed lot is retried next tick
-                log.exception("clock tick failed")
-            if once or stop:
-                break
-            time.sleep(interval)
-            # Between ticks, not before the first: a broken or stale connection is replaced.
-            close_old_connections()
-        if not once:
-            stop_mail.set()
-            mail.join(10)  # let a batch in flight be recorded as sent
+        self.stdout.write(f"auction clock running every {interval}s")
+        run_clock(stop, interval)
