@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import logging
 import os
@@ -93,29 +94,99 @@ def public_event(event: LotEvent, *, sealed: bool, closed: bool) -> dict[str, An
     return message
 
 
-BROADCAST_TIMEOUT = 5.0  # seconds; a later event's gap triggers the watchers' replay anyway
+BROADCAST_TIMEOUT = 5.0  # seconds per event; a later event's gap triggers the watchers' replay anyway
+MAX_QUEUED = 10_000  # events waiting for the channel layer; beyond, new ones are dropped (and logged)
 
-_sender: tuple[int, asyncio.AbstractEventLoop] | None = None
+
+class _Sender:
+    """This process's broadcaster: an event loop on a daemon thread of its own (made again
+    after a fork) that sends the queued events one at a time, in the order they were handed
+    over, so one thread's events leave in their seq order.
+
+    The caller (a request, the clock's close, a script) never waits on the channel layer: with
+    Redis slow or gone, an accepted bid is answered and the next lot closed at once, and the
+    watchers repair what was lost by their replay. One long-lived loop also keeps one Redis
+    connection pool: async_to_sync from a thread without a server loop builds a new event loop
+    per call, and channels_redis a new connection per loop, one TCP connection per event
+    (~2 ms each, and at a few hundred events a second the loopback's ports run out in
+    TIME_WAIT). At exit the queue is given BROADCAST_TIMEOUT to drain (a `--once` clock's
+    close still reaches the watchers)."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        self.queue: asyncio.Queue[tuple[int, dict[str, Any]]] = asyncio.Queue()
+        self.dropped = 0
+        self._pending = 0  # handed over and not yet sent or given up
+        self._count_lock = threading.Lock()
+        threading.Thread(target=self._run, name="lot-broadcast", daemon=True).start()
+        atexit.register(self.flush, BROADCAST_TIMEOUT)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(self._drain())
+
+    async def _drain(self) -> None:
+        while True:
+            lot_id, payload = await self.queue.get()
+            try:
+                layer = get_channel_layer()
+                await asyncio.wait_for(layer.group_send(group_name(lot_id), payload), BROADCAST_TIMEOUT)
+            except Exception:  # a lost broadcast is repaired by the watchers' replay
+                log.exception("broadcast of lot %s seq %s failed", lot_id, payload["event"].get("seq"))
+            finally:
+                self._count(-1)
+                self.queue.task_done()
+
+    def send(self, lot_id: int, payload: dict[str, Any]) -> None:
+        """Queue one event (any thread); returns at once."""
+        self._count(1)
+        self.loop.call_soon_threadsafe(self._put, lot_id, payload)
+
+    def _put(self, lot_id: int, payload: dict[str, Any]) -> None:
+        if self.queue.qsize() >= MAX_QUEUED:
+            self.dropped += 1
+            self._count(-1)
+            log.warning("broadcast queue full: lot %s seq %s dropped", lot_id, payload["event"].get("seq"))
+            return
+        self.queue.put_nowait((lot_id, payload))
+
+    def _count(self, change: int) -> None:
+        with self._count_lock:
+            self._pending += change
+
+    def pending(self) -> int:
+        """Events handed over and not yet sent (or given up)."""
+        return self._pending
+
+    def flush(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the events handed over so far to be sent."""
+        if self.pid != os.getpid() or self.loop.is_closed():
+            return True
+        future = asyncio.run_coroutine_threadsafe(self.queue.join(), self.loop)
+        try:
+            future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            return False
+        return True
+
+
+_sender: _Sender | None = None
 _sender_lock = threading.Lock()
 
 
-def _sender_loop() -> asyncio.AbstractEventLoop:
-    """This process's broadcasting event loop, on a daemon thread of its own (made again after
-    a fork). async_to_sync from a thread without a server loop (the clock, workers, scripts)
-    builds a new event loop per call, and channels_redis a new Redis connection per loop: one
-    TCP connection opened and closed per event, ~2 ms each, and at a few hundred events a
-    second the loopback's ephemeral ports run out in TIME_WAIT. One long-lived loop keeps one
-    connection pool."""
+def sender() -> _Sender:
+    """This process's _Sender."""
     global _sender
     with _sender_lock:
-        if _sender is None or _sender[0] != os.getpid() or _sender[1].is_closed():
-            loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="lot-broadcast", daemon=True).start()
-            _sender = (os.getpid(), loop)
-        return _sender[1]
+        if _sender is None or _sender.pid != os.getpid():
+            _sender = _Sender()
+        return _sender
 
 
 def broadcast(lot_id: int, message: dict[str, Any]) -> None:
+    """Send one event to the lot's watchers (after commit: append_event registers it)."""
     layer = get_channel_layer()
     if layer is None:
         return
@@ -127,12 +198,6 @@ def broadcast(lot_id: int, message: dict[str, Any]) -> None:
             # In-process queues belong to the loop of the consumers (tests): send from there.
             async_to_sync(layer.group_send)(group_name(lot_id), payload)
         else:
-            # Waited for, so that one thread's events leave in their seq order.
-            future = asyncio.run_coroutine_threadsafe(layer.group_send(group_name(lot_id), payload), _sender_loop())
-            try:
-                future.result(BROADCAST_TIMEOUT)
-            except TimeoutError:
-                future.cancel()
-                raise
+            sender().send(lot_id, payload)
     except Exception:  # a lost broadcast is repaired by the client's resync; never fail the bid
         log.exception("broadcast of lot %s seq %s failed", lot_id, message.get("seq"))

@@ -128,3 +128,58 @@ def test_watchers_of_a_lot_share_one_feed_that_outlives_any_one_of_them(live_lot
         await ws.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_a_bid_does_not_wait_for_a_hanging_channel_layer(live_lot, bidders, settings, monkeypatch, caplog):
+    """Redis accepts the connection and never answers: bids are answered at once, their events
+    wait in the process's broadcast queue, in order, and are given up after BROADCAST_TIMEOUT
+    each (the watchers' replay repairs them)."""
+    import socket
+    import threading
+    import time
+
+    received = bytearray()
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def black_hole():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            held.append(conn)
+            threading.Thread(
+                target=lambda c=conn: [received.extend(b) for b in iter(lambda: c.recv(4096), b"")], daemon=True
+            ).start()
+
+    threading.Thread(target=black_hole, daemon=True).start()
+    lot = live_lot()
+    a, b = bidders(2)
+    sender = events.sender()
+    assert sender.flush(10)  # the lot's own events have left (through the layer as configured)
+    port = listener.getsockname()[1]
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": f"redis://127.0.0.1:{port}/0", "socket_timeout": 30}]},
+        }
+    }
+    monkeypatch.setattr(events, "BROADCAST_TIMEOUT", 1.5)
+    before = sender.pending()
+    try:
+        services.bid_place(actor=a, lot_id=lot.pk, amount="2300.00")
+        services.bid_place(actor=b, lot_id=lot.pk, amount="2350.00")
+        # Both answered while the first event is still on its way to the silent server.
+        assert sender.pending() == before + 2
+        deadline = time.monotonic() + 15
+        while sender.pending() > before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sender.pending() == before
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+    assert received  # it did try
+    failures = [r for r in caplog.records if r.getMessage().startswith(f"broadcast of lot {lot.pk} seq")]
+    assert len(failures) == 2
