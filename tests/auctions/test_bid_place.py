@@ -340,6 +340,41 @@ def test_a_stale_bid_is_refused_without_taking_the_lock(live_lot, bidders):
     assert len(statements) == 1  # the lot as last committed, with the strike ban
 
 
+def _stale_pre_check(monkeypatch, lot_id):
+    """The pre-check sees the lot one event behind, as a bid that raced another would."""
+    real = services._lot_for_bid
+
+    def stale(lot_pk, company):
+        seen = real(lot_pk, company)
+        if lot_pk == lot_id:
+            seen.seq -= 1
+        return seen
+
+    monkeypatch.setattr(services, "_lot_for_bid", stale)
+
+
+def test_a_bid_whose_lot_moved_since_its_check_is_checked_again(live_lot, bidders, monkeypatch):
+    from django.db import transaction
+
+    from recycling.services import lock_lot_at
+
+    lot = live_lot()
+    a, b = bidders(2)
+    _place(a, lot, "2300.00")
+    lot.refresh_from_db()
+    with transaction.atomic():
+        moved, locked, _ = lock_lot_at(lot.pk, lot.seq - 1, columns=["id", "seq", "current_price"])
+        assert (locked, moved.seq, moved.current_price) == (False, lot.seq, D("2300.00"))
+
+    _stale_pre_check(monkeypatch, lot.pk)
+    with pytest.raises(DomainError) as refused:
+        _place(b, lot, "2300.00")  # checked again on the lot as it is: too low now
+    assert refused.value.code == "bid_too_low" and "2350.00" in refused.value.detail
+    result = _place(b, lot, "2350.00")  # still high enough: queued again, and placed
+    assert result.leading and result.outbid_company_id == a.company_id
+    assert _visible(lot) == [(1, "2300.00", False), (2, "2350.00", False)]
+
+
 def test_an_outbidding_bid_reads_the_lot_twice_and_never_a_deferred_field(live_lot, bidders):
     """The engine reads a few of the lot's columns (before the lock and under it); a deferred
     field touched anywhere on the way (the engine, the notice, the response) would cost a query."""
