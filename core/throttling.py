@@ -1,4 +1,11 @@
-"""Rate limits for the HTML forms whose API twins are limited: log in, register, password reset.
+"""Rate limits: the API's throttles, read and written in one cache round trip each; and the
+HTML forms whose API twins are limited (log in, register, password reset).
+
+BatchedThrottles is the API's only default throttle class. It runs DRF's own anon, user and
+scoped throttles (their rates, cache keys and counting, unchanged), but reads the request's
+histories with one `get_many` and writes them back with one `set_many`: two Redis round trips
+per API request instead of two per throttle (four for a signed-in request to a scoped view,
+about a fifth of a bid request's CPU in an in-process profile).
 
 The pages use the API's own throttle (DRF's ScopedRateThrottle: the same cache keys, so the same
 counters, and the same rates, REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]): guessing passwords, or
@@ -16,9 +23,71 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.contrib import messages
+from django.core.cache import cache as default_cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import AnonRateThrottle, BaseThrottle, ScopedRateThrottle, UserRateThrottle
+
+
+class _KeyRecorder:
+    """A throttle's cache for a dry run: notes the keys it reads, keeps nothing."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.keys.append(key)
+        return default
+
+    def set(self, key: str, value: Any, timeout: Any = None) -> None:
+        pass
+
+
+class _Prefetched:
+    """A throttle's cache for the real run: the histories read at once before it, the writes
+    kept for one `set_many` per timeout after it."""
+
+    def __init__(self, keys: list[str]) -> None:
+        self.values = default_cache.get_many(keys) if keys else {}
+        self.writes: dict[Any, dict[str, Any]] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def set(self, key: str, value: Any, timeout: Any = None) -> None:
+        self.writes.setdefault(timeout, {})[key] = value
+
+    def flush(self) -> None:
+        for timeout, values in self.writes.items():
+            default_cache.set_many(values, timeout)
+
+
+class BatchedThrottles(BaseThrottle):
+    """DRF's AnonRateThrottle, UserRateThrottle and ScopedRateThrottle as one throttle class,
+    with one cache read and one cache write per request (module docstring). As with the three
+    listed separately, every applicable throttle counts the request when it is within its
+    rate, even if another refuses it, and the wait is the longest of the refusals'."""
+
+    throttle_classes = (AnonRateThrottle, UserRateThrottle, ScopedRateThrottle)
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        throttles = [cls() for cls in self.throttle_classes]
+        recorder = _KeyRecorder()
+        for throttle in throttles:  # a dry run, to learn the keys (a scoped one sets its rate here)
+            throttle.cache = recorder
+            throttle.allow_request(request, view)
+        store = _Prefetched(recorder.keys)
+        self.refused = []
+        for throttle in throttles:
+            throttle.cache = store
+            if not throttle.allow_request(request, view):
+                self.refused.append(throttle)
+        store.flush()
+        return not self.refused
+
+    def wait(self) -> float | None:
+        waits = [wait for wait in (throttle.wait() for throttle in self.refused) if wait is not None]
+        return max(waits) if waits else None
 
 
 def throttle_wait(request: HttpRequest, scope: str) -> int | None:

@@ -1,0 +1,112 @@
+"""core.throttling.BatchedThrottles: DRF's anon, user and scoped throttles with one cache read
+and one cache write per request, counting exactly as the three classes listed separately."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rates(monkeypatch):
+    def set_rates(**rates):
+        for cls in (AnonRateThrottle, UserRateThrottle, ScopedRateThrottle):
+            monkeypatch.setattr(cls, "THROTTLE_RATES", {**cls.THROTTLE_RATES, **rates})
+
+    return set_rates
+
+
+@pytest.fixture
+def cache_calls(monkeypatch):
+    """The calls the request makes on the cache, by method (not the calls a backend makes on
+    itself: the local-memory cache's get_many calls its own get per key)."""
+    calls: list[str] = []
+    depth = [0]
+
+    def counted(name, real):
+        def call(*args, **kwargs):
+            if depth[0] == 0:
+                calls.append(name)
+            depth[0] += 1
+            try:
+                return real(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        return call
+
+    for name in ("get", "set", "get_many", "set_many"):
+        monkeypatch.setattr(cache, name, counted(name, getattr(cache, name)))
+    return calls
+
+
+def _history(scope: str, ident) -> list:
+    return cache.get(f"throttle_{scope}_{ident}", [])
+
+
+def _live_lot(seller):
+    from decimal import Decimal
+
+    return factories.make_live_lot(seller=seller, deposit=Decimal("0.00"))
+
+
+def test_a_signed_in_bid_reads_and_writes_the_throttles_once(collector, processor, cache_calls):
+    lot, a = _live_lot(collector), processor
+    client = APIClient()
+    client.force_authenticate(a)
+
+    response = client.post(f"/api/v1/lots/{lot.pk}/bids/", {"amount": "2300.00"}, format="json")
+
+    assert response.status_code == 201
+    assert cache_calls == ["get_many", "set_many"]  # two throttles (user, bids), two round trips
+    assert len(_history("user", a.pk)) == len(_history("bids", a.pk)) == 1
+
+
+def test_every_throttle_counts_a_request_another_refuses(collector, processor, rates):
+    rates(bids="2/min", user="100/min")
+    lot, a = _live_lot(collector), processor
+    client = APIClient()
+    client.force_authenticate(a)
+
+    codes = [
+        client.post(f"/api/v1/lots/{lot.pk}/bids/", {"amount": amount}, format="json").status_code
+        for amount in ("2300.00", "2350.00", "2400.00")
+    ]
+
+    assert codes == [201, 201, 429]
+    assert len(_history("bids", a.pk)) == 2  # the refused one is not counted where it was refused…
+    assert len(_history("user", a.pk)) == 3  # …and is where it was within the rate, as with DRF's own
+
+
+def test_the_longest_wait_of_the_refusals_is_the_retry_after(rates):
+    rates(anon="1/min", user="1/hour")
+    client = APIClient()
+    url = "/api/v1/lots/"
+
+    assert client.get(url).status_code == 200
+    response = client.get(url)  # over both: anon (per minute) and user, by address (per hour)
+
+    assert response.status_code == 429
+    assert 60 < int(response["Retry-After"]) <= 3600
+    assert response.json()["code"] == "rate_limited"
+
+
+def test_the_pages_and_the_api_share_their_counters(collector, rates):
+    """The log-in page counts with DRF's ScopedRateThrottle (core.throttling.limit_posts), the
+    API through BatchedThrottles: same keys, same counters."""
+    from django.test import Client
+    from django.urls import reverse
+
+    rates(auth="2/min")
+    Client().post(reverse("accounts:login"), {"username": "collector", "password": "wrong"})
+    api = APIClient()
+    first = api.post("/api/v1/auth/token/", {"username": "collector", "password": "wrong"}, format="json")
+    second = api.post("/api/v1/auth/token/", {"username": "collector", "password": factories.PASSWORD}, format="json")
+
+    assert (first.status_code, second.status_code) == (400, 429)
