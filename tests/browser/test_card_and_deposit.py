@@ -18,7 +18,7 @@ from recycling import services as lot_services
 from tests import factories
 from tests.payments.localstripe import localstripe, localstripe_server  # noqa: F401  (fixtures)
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # What a bid form does: POST the API with the session and the CSRF token of the page.
 BID = """async ({url, amount}) => {

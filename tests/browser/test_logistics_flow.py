@@ -15,7 +15,7 @@ from logistics.models import Booking, Vehicle
 from tests import factories
 from tests.logistics.conftest import make_awarded_lot, make_vehicle
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _log_in(page, username: str) -> None:

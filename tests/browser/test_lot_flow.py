@@ -17,7 +17,7 @@ from accounts.models import Company
 from recycling.models import Lot, LotPhoto
 from tests import factories
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TITLE = "铝合金门窗拆解料 6 吨"
