@@ -154,11 +154,16 @@ seller = member(Company.Role.COLLECTOR, "seller", 1)
 a, b = member(Company.Role.PROCESSOR, "proc_a", 2), member(Company.Role.PROCESSOR, "proc_b", 3)
 now = timezone.now()
 lot = factories.make_lot(
-    seller=seller, status="pending_review", starts_at=now - dt.timedelta(minutes=5),
+    seller=seller, status="draft" if {photo!r} else "pending_review", starts_at=now - dt.timedelta(minutes=5),
     ends_at=now + dt.timedelta(seconds={seconds}), bid_increment=Decimal("50.00"),
     soft_close_seconds={soft_close}, max_extension_seconds={max_extension}, deposit=Decimal("0.00"),
     reserve_price=Decimal({reserve!r}) if {reserve!r} else None,
 )
+if {photo!r}:
+    from recycling.demo import _photo
+    from recycling.models import Lot
+    services.lot_photo_add(actor=seller, lot_id=lot.pk, upload=_photo("HRB", (140, 110, 110)))
+    Lot.objects.filter(pk=lot.pk).update(status="pending_review")
 services.lot_review(actor=factories.make_admin(username=f"coop_{{tag}}"), lot_id=lot.pk, decision="approve")
 lot.refresh_from_db()
 assert lot.status == "live", lot.status
@@ -166,11 +171,18 @@ print(json.dumps({{"lot": lot.pk, "a": a.username, "b": b.username}}))
 """
 
 
-def _make_lot(stack: Stack, *, seconds: int, soft_close: int = 0, max_extension: int = 0, reserve: str = "") -> dict:
-    """A live English lot (start 2300.00/t, increment 50.00, no deposit) ending in `seconds`,
-    and two verified processors, made in the server's database."""
+def _make_lot(
+    stack: Stack, *, seconds: int, soft_close: int = 0, max_extension: int = 0, reserve: str = "", photo: bool = False
+) -> dict:
+    """A live English lot (start 2300.00/t, increment 50.00, no deposit, with a photo when
+    `photo`) ending in `seconds`, and two verified processors, made in the server's database."""
     code = SETUP.format(
-        tag=secrets.token_hex(3), seconds=seconds, soft_close=soft_close, max_extension=max_extension, reserve=reserve
+        tag=secrets.token_hex(3),
+        seconds=seconds,
+        soft_close=soft_close,
+        max_extension=max_extension,
+        reserve=reserve,
+        photo=photo,
     )
     return json.loads(stack.manage("shell", "-c", code).strip().splitlines()[-1])
 
@@ -225,7 +237,7 @@ def _assert_gap_free(events: list[dict]) -> None:
 
 def test_two_processors_bid_live_and_both_see_the_close(stack, browser_context):
     # Given a live English lot that closes in about 20 s, two processors and a visitor on its page
-    data = _make_lot(stack, seconds=20)
+    data = _make_lot(stack, seconds=20, photo=True)
     page_a = _logged_in(browser_context(), data["a"])
     page_b = _logged_in(browser_context(), data["b"])
     visitor = browser_context().new_page()
@@ -235,6 +247,17 @@ def test_two_processors_bid_live_and_both_see_the_close(stack, browser_context):
     expect(panel_v.get_by_test_id("bid-form")).to_have_count(0)
     expect(panel_b.get_by_test_id("bid-amount")).to_have_value("2300.00")
     expect(panel_b.locator("[data-role=clock-value]")).to_have_text(re.compile(r"^(\d+min \d\d|\d{1,2})s$"))
+    # On the phone-sized screen, on the live page and on the lot's own page (with its photo),
+    # the price, the countdown and the bid button are on the first screen, and neither page
+    # scrolls sideways.
+    lot_page = page_b.context.new_page()
+    lot_page.goto(f"/lots/{data['lot']}/")
+    for page in (page_b, lot_page):
+        for test_id in ("current-price", "countdown", "bid-submit"):
+            box = page.get_by_test_id("live-panel").get_by_test_id(test_id).bounding_box()
+            assert box is not None and box["y"] + box["height"] <= 844, (page.url, test_id, box)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.url
+    lot_page.close()
 
     # When processor A bids 2,400.00 through the form
     panel_a.get_by_test_id("bid-amount").fill("2400.00")
