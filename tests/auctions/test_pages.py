@@ -55,6 +55,14 @@ def _close(lot: Lot) -> Lot:
 # --- My bids ------------------------------------------------------------------------------
 
 
+def test_processors_find_my_bids_in_the_navigation(client, bidders, collector):
+    (we,) = bidders(1)
+    client.force_login(we)
+    assert f'href="{MY_BIDS}" data-testid="nav-my-bids"' in client.get("/").content.decode()
+    client.force_login(collector)  # sellers do not bid
+    assert 'data-testid="nav-my-bids"' not in client.get("/").content.decode()
+
+
 def test_my_bids_shows_leading_and_outbid_with_our_highest_bid_and_the_price(client, live_lot, bidders):
     # Given two open lots: we lead on the first, a rival outbid us on the second
     we, rival = bidders(2)
