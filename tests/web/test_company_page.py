@@ -270,3 +270,12 @@ def test_profile_refuses_a_bad_phone(web_as, collector):
         "phone": ["Enter a mainland mobile number (11 digits starting with 1) or a landline with area code (0451-…)."]
     }
     assert collector.email != "new@example.com"
+
+
+@pytest.mark.django_db
+def test_a_verified_processor_finds_its_saved_cards_from_the_company_page(web_as, processor, collector, pending_user):
+    cards = reverse("payments:cards")
+    assert f'href="{cards}" data-testid="cards-link"'.encode() in web_as(processor).get(URL).content
+    # Sellers pay nothing by card; a company under review cannot save one yet.
+    assert b'data-testid="cards-link"' not in web_as(collector).get(URL).content
+    assert b'data-testid="cards-link"' not in web_as(pending_user).get(URL).content
