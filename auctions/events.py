@@ -116,7 +116,6 @@ class _Sender:
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
         self.queue: asyncio.Queue[tuple[int, dict[str, Any]]] = asyncio.Queue()
-        self.dropped = 0
         self._pending = 0  # handed over and not yet sent or given up
         self._count_lock = threading.Lock()
         threading.Thread(target=self._run, name="lot-broadcast", daemon=True).start()
@@ -145,7 +144,6 @@ class _Sender:
 
     def _put(self, lot_id: int, payload: dict[str, Any]) -> None:
         if self.queue.qsize() >= MAX_QUEUED:
-            self.dropped += 1
             self._count(-1)
             log.warning("broadcast queue full: lot %s seq %s dropped", lot_id, payload["event"].get("seq"))
             return
