@@ -375,6 +375,23 @@ def test_a_bid_whose_lot_moved_since_its_check_is_checked_again(live_lot, bidder
     assert _visible(lot) == [(1, "2300.00", False), (2, "2350.00", False)]
 
 
+def test_a_bid_that_found_the_lot_moved_too_often_waits_for_the_plain_lock(live_lot, bidders, monkeypatch):
+    """After _REQUEUES moves, the bid takes the lock whatever the lot's state and is judged
+    under it (here: no requeue at all, the pre-check one event behind)."""
+    lot = live_lot()
+    a, b = bidders(2)
+    _place(a, lot, "2300.00")
+    monkeypatch.setattr(services, "_REQUEUES", 0)
+    _stale_pre_check(monkeypatch, lot.pk)
+
+    with pytest.raises(DomainError) as refused:
+        _place(b, lot, "2300.00")
+    assert refused.value.code == "bid_too_low" and "2350.00" in refused.value.detail
+    result = _place(b, lot, "2350.00")
+    assert result.leading and result.outbid_company_id == a.company_id
+    assert _visible(lot) == [(1, "2300.00", False), (2, "2350.00", False)]
+
+
 def test_an_outbidding_bid_reads_the_lot_twice_and_never_a_deferred_field(live_lot, bidders):
     """The engine reads a few of the lot's columns (before the lock and under it); a deferred
     field touched anywhere on the way (the engine, the notice, the response) would cost a query."""
