@@ -114,8 +114,11 @@ def lock_lot_at(lot_id: int, seq: int, *, columns: Sequence[str], also: Sequence
     behind the winner, never hold it: with a plain `FOR UPDATE` each of them would, one after
     the other, for a round trip to its process and back to roll back, with every bidder
     behind it waiting (bench/bids.py). PostgreSQL: the database function
-    `recycling_lock_lot_at` (migration 0007) takes the lock in a subtransaction and gives it
-    back when the lot moved. SQLite: the transaction already holds the whole database."""
+    `recycling_lock_lot_at` (migrations 0007, 0008) takes the lock in a subtransaction and
+    gives it back when the lot moved; when it keeps it, it also takes the lot's advisory lock,
+    for which a bid's first, unlocked read waits (`recycling_await_lot`, auctions'
+    _lot_for_bid) to read what this transaction commits. SQLite: the transaction already holds
+    the whole database."""
     if not connection.in_atomic_block:
         raise TransactionManagementError("lock_lot() outside a transaction would lock nothing.")
     if not pk_in_range(lot_id):

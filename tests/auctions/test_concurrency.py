@@ -175,14 +175,19 @@ def test_clock_processes_and_threads_race_over_due_lots_each_closes_once(live_lo
         ("2350.00", "accepted"),  # …or land on top of the first, having seen it as the leader
     ],
 )
+@pytest.mark.parametrize("first_read", ["waits", "raced"])
 def test_the_lot_lock_serialises_a_bid_injected_between_lock_and_write(
-    live_lot, bidders, monkeypatch, rival_amount, outcome
+    live_lot, bidders, monkeypatch, rival_amount, outcome, first_read
 ):
+    """The rival arrives while the first bid holds the lot. Its first read either waits for the
+    first bid and reads what it committed (`waits`, recycling_await_lot), or was taken just
+    before the first bid locked the lot (`raced`: the rival then queues for the row's lock)."""
     lot = live_lot()
     a, b = bidders(2)
     first_thread = threading.current_thread()
-    real_lock = services.lock_lot_at
-    rival: dict = {"pid": None, "done": threading.Event(), "locks": []}
+    real_lock, real_read = services.lock_lot_at, services._lot_for_bid
+    before_first = real_read(lot.pk, b.company)
+    rival: dict = {"pid": None, "done": threading.Event(), "locks": [], "reads": 0}
 
     def rival_bids():
         try:
@@ -197,29 +202,38 @@ def test_the_lot_lock_serialises_a_bid_injected_between_lock_and_write(
             connections.close_all()
             rival["done"].set()
 
+    def read(lot_id: int, company) -> Lot:
+        if threading.current_thread() is first_thread:
+            return real_read(lot_id, company)
+        rival["reads"] += 1
+        return before_first if first_read == "raced" else real_read(lot_id, company)
+
     def lock_then_let_a_rival_in(lot_id: int, seq: int, **kwargs) -> tuple[Lot, bool, list]:
         locked = real_lock(lot_id, seq, **kwargs)
         if threading.current_thread() is not first_thread:
             rival["locks"].append(locked[1])
         elif "thread" not in rival:
-            # We hold the row lock and have not written yet: the rival must now wait for it.
+            # We hold the row lock and have not written yet: the rival must now wait for us.
             rival["thread"] = threading.Thread(target=rival_bids, daemon=True)
             rival["thread"].start()
             deadline = time.monotonic() + 20
-            waiting = False
-            while not waiting and time.monotonic() < deadline:
+            waiting_for = set()
+            while not waiting_for and time.monotonic() < deadline:
                 time.sleep(0.01)
                 if rival["pid"] is None:
                     continue
                 with connection.cursor() as cursor:
-                    cursor.execute("SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted", [rival["pid"]])
-                    waiting = cursor.fetchone()[0] > 0
-            assert waiting, "the rival never waited for the lot's lock"
+                    cursor.execute("SELECT locktype FROM pg_locks WHERE pid = %s AND NOT granted", [rival["pid"]])
+                    waiting_for = {row[0] for row in cursor.fetchall()}
+            # Its first read waits for the advisory lock; a raced one waits for the row's lock,
+            # i.e. for the transaction that holds it.
+            assert waiting_for == ({"advisory"} if first_read == "waits" else {"transactionid"})
             assert not rival["done"].is_set()
             assert Bid.objects.filter(lot_id=lot_id).count() == 0
         return locked
 
     monkeypatch.setattr(services, "lock_lot_at", lock_then_let_a_rival_in)
+    monkeypatch.setattr(services, "_lot_for_bid", read)
 
     first = services.bid_place(actor=a, lot_id=lot.pk, amount="2300.00")
 
@@ -227,16 +241,19 @@ def test_the_lot_lock_serialises_a_bid_injected_between_lock_and_write(
     rival["thread"].join(5)
     bids = list(Bid.objects.filter(lot=lot).order_by("seq"))
     lot.refresh_from_db()
+    assert rival["reads"] == 1
     if outcome == "bid_too_low":
-        # It queued for the lock on the price it had read, and was refused on the price the
-        # wait ended on without keeping the lock (recycling.services.lock_lot_at).
-        assert rival["locks"] == [False]
+        # Refused on the price the first bid committed: by its first read when that waited,
+        # else on the price the lock's wait ended on, without keeping the lock
+        # (recycling.services.lock_lot_at).
+        assert rival["locks"] == ([] if first_read == "waits" else [False])
         assert rival["error"].code == "bid_too_low"
         assert "2350.00" in rival["error"].detail  # the minimum over the first bid, not the start
         assert [(x.bidder_id, x.amount) for x in bids] == [(a.company_id, D("2300.00"))]
         assert (lot.current_price, lot.bid_count, lot.seq) == (D("2300.00"), 1, first.bid.seq)
     else:
-        assert rival["locks"] == [False, True]  # the lot moved while it queued; still high enough
+        # A raced read finds the lot moved under the lock, is still high enough and queues again.
+        assert rival["locks"] == ([True] if first_read == "waits" else [False, True])
         result = rival["result"]
         assert result.bid.seq == first.bid.seq + 1
         assert result.outbid_company_id == a.company_id  # it saw the first bid as the leader
@@ -316,3 +333,70 @@ def test_a_bid_that_queued_behind_a_winner_is_told_so_and_holds_nothing(live_lot
     moved, locked = waiter["result"]
     assert not locked and moved.seq == seen + 1 and moved.current_price == D("2300.00")
     assert waiter["free_meanwhile"] is True
+
+
+def _advisory_locks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory'")
+        return cursor.fetchone()[0]
+
+
+def test_the_lots_advisory_lock_lives_with_the_row_lock_only(live_lot, bidders):
+    """recycling_lock_lot_at takes it with the row and the transaction's end gives it back; a
+    lock given back (the lot moved) leaves none; a bid's first read leaves none either."""
+    from recycling.services import lock_lot_at
+
+    lot = live_lot()
+    (a,) = bidders(1)
+    columns = ["id", "seq"]
+    with transaction.atomic():
+        assert lock_lot_at(lot.pk, lot.seq, columns=columns)[1]
+        assert _advisory_locks() == 1
+    assert _advisory_locks() == 0
+    with transaction.atomic():
+        assert not lock_lot_at(lot.pk, lot.seq - 1, columns=columns)[1]
+        assert _advisory_locks() == 0
+    services._lot_for_bid(lot.pk, a.company)
+    assert _advisory_locks() == 0
+    with pytest.raises(DomainError):
+        services.bid_place(actor=a, lot_id=lot.pk, amount="1.00")
+    assert _advisory_locks() == 0
+
+
+def test_a_first_read_waits_for_a_bid_in_progress_but_not_inside_a_transaction(live_lot, bidders):
+    """Outside a transaction the first read waits for the bid that holds the lot and reads what
+    it committed; inside one (which may hold what that bid needs) it reads at once."""
+    from recycling.services import lock_lot_at
+
+    lot = live_lot()
+    (a,) = bidders(1)
+    holding, release = threading.Event(), threading.Event()
+
+    def bid_in_progress():
+        try:
+            with transaction.atomic():
+                assert lock_lot_at(lot.pk, lot.seq, columns=["id", "seq"])[1]
+                Lot.objects.filter(pk=lot.pk).update(seq=lot.seq + 1, current_price=D("2300.00"))
+                holding.set()
+                release.wait(20)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=bid_in_progress)
+    holder.start()
+    assert holding.wait(20)
+    with transaction.atomic():
+        inside = services._lot_for_bid(lot.pk, a.company)
+    assert (inside.seq, inside.current_price) == (lot.seq, None)  # as committed: no wait
+
+    read: dict = {}
+    reader = threading.Thread(
+        target=lambda: (read.update(lot=services._lot_for_bid(lot.pk, a.company)), connections.close_all())
+    )
+    reader.start()
+    reader.join(0.5)
+    assert reader.is_alive()  # waiting for the bid in progress
+    release.set()
+    holder.join(20)
+    reader.join(20)
+    assert (read["lot"].seq, read["lot"].current_price) == (lot.seq + 1, D("2300.00"))
