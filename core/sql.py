@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 from django.db import connections
 from django.db.models import Field, Model
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 from django.db.models.sql import Query
 
 M = TypeVar("M", bound=Model)
@@ -126,6 +128,7 @@ def build_instances(
     if plan is None:
         plan = _plans[key] = _plan(model, columns, related_items, typed_items, using)
     parts, extras = plan
+    make = _from_db if all(_plain(part[0]) for part in parts) else _model_from_db
     instances = []
     for row in rows:
         values = list(row)
@@ -139,7 +142,7 @@ def build_instances(
                 for function in functions:
                     value = function(value, expression, connection)
                 values[index] = value
-            built.append(part_model.from_db(using, names, [values[index] for index in positions]))
+            built.append(make(part_model, using, names, [values[index] for index in positions]))
         instance = built[0]
         for (name, _), other in zip(related_items, built[1:], strict=True):
             getattr(model, name).field.set_cached_value(instance, other)
@@ -150,6 +153,33 @@ def build_instances(
             setattr(instance, column, value)
         instances.append(instance)
     return instances
+
+
+def _plain(model: type[Model]) -> bool:
+    """Whether Model.from_db is all that building `model` from a row involves: not overridden,
+    and nothing listening for its instances' creation."""
+    return (
+        model.from_db.__func__ is Model.from_db.__func__
+        and not pre_init.has_listeners(model)
+        and not post_init.has_listeners(model)
+    )
+
+
+def _model_from_db(model: type[M], using: str, names: list[str], values: list[Any]) -> M:
+    return model.from_db(using, names, values)
+
+
+def _from_db(model: type[M], using: str, names: list[str], values: list[Any]) -> M:
+    """What Model.from_db builds for these attribute names (a subset of the model's, in its
+    field order), without Model.__init__'s walk over every field with a DEFERRED marker for
+    each one not selected (~13 µs for a lot against ~1 µs): the values go straight into the
+    instance's __dict__, where __init__ would put them on a new instance, and the fields left
+    out are deferred as with from_db (loaded on first access)."""
+    instance = model.__new__(model)
+    state = instance._state = ModelState()
+    state.adding, state.db = False, using
+    instance.__dict__.update(zip(names, values, strict=True))
+    return instance
 
 
 def insert_statement(model: type[Model], objs: list[Model], *, using: str = "default") -> tuple[str, list[Any]]:

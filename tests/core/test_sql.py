@@ -28,6 +28,39 @@ def test_instances_equal_the_orms(collector):
     raw.save(update_fields=["title"])  # a real, saved instance
 
 
+def test_some_columns_make_an_instance_with_the_rest_deferred(collector, django_assert_num_queries):
+    lot = factories.make_lot(seller=collector)
+    sql = f"SELECT id, seller_id, current_price, ends_at FROM {Lot._meta.db_table} WHERE id = %s"
+
+    (raw,) = fetch_instances(Lot, sql, [lot.pk])
+
+    orm = Lot.objects.only("id", "seller", "current_price", "ends_at").get(pk=lot.pk)
+    assert raw.get_deferred_fields() == orm.get_deferred_fields()
+    assert (raw.pk, raw.seller_id, raw.current_price, raw.ends_at) == (orm.pk, orm.seller_id, None, orm.ends_at)
+    assert (raw._state.adding, raw._state.db) == (False, "default")
+    with django_assert_num_queries(1):
+        assert raw.title == lot.title  # a deferred field loads on first use, as the ORM's
+    with django_assert_num_queries(1):
+        assert raw.seller == collector.company
+
+
+def test_a_model_whose_creation_is_listened_for_is_built_through_its_init(collector):
+    from django.db.models.signals import post_init
+
+    lot = factories.make_lot(seller=collector)
+    seen = []
+
+    def listener(sender, instance, **kwargs):
+        seen.append(instance.__dict__.get("id"))
+
+    post_init.connect(listener, sender=Lot)
+    try:
+        (raw,) = fetch_instances(Lot, f"SELECT id, title FROM {Lot._meta.db_table} WHERE id = %s", [lot.pk])
+    finally:
+        post_init.disconnect(listener, sender=Lot)
+    assert seen == [lot.pk] and raw.title == lot.title
+
+
 def test_related_rows_and_left_join_nulls(collector, coop_admin, django_assert_num_queries):
     sql = (
         f"SELECT u.*, {select_columns(Company, 'c', 'company')} FROM {User._meta.db_table} u "
