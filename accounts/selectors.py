@@ -18,7 +18,9 @@ def company_list(*, status: str | None = None, role: str | None = None, q: str |
         qs = qs.filter(role=role)
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(credit_code=normalize_credit_code(q)))
-    return qs.order_by("created_at", "id") if status == Company.Status.PENDING else qs
+    # The review queue oldest first (first come, first served); any other list newest first.
+    # Always a total order: pages of an unordered list may repeat or skip companies.
+    return qs.order_by("created_at", "id") if status == Company.Status.PENDING else qs.order_by("-created_at", "-id")
 
 
 def document_visible_to(*, user: Any, document_id: int) -> CompanyDocument | None:

@@ -428,6 +428,24 @@ def test_the_queue_is_pending_companies_oldest_first(client_for, coop_admin):
     assert response.json()["count"] == 2
 
 
+def test_other_lists_are_newest_first_and_page_without_repeats(client_for, coop_admin):
+    now = timezone.now()
+    made = [
+        factories.make_company(status=Company.Status.VERIFIED, created_at=now - dt.timedelta(days=n % 3))
+        for n in range(7)
+    ]
+    newest_first = [c.pk for c in sorted(made, key=lambda c: (c.created_at, c.pk), reverse=True)]
+    client = client_for(coop_admin)
+
+    seen, url = [], "/api/v1/companies/?status=verified&page_size=3"
+    while url:
+        body = client.get(url).json()
+        seen += [row["id"] for row in body["results"]]
+        url = body["next"]
+
+    assert [pk for pk in seen if pk in newest_first] == newest_first
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [("?role=carrier", ["carrier"]), ("?q=91330100716105852f", ["collector"]), ("?q=钢铁", ["processor"])],
