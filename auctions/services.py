@@ -262,11 +262,11 @@ def bid_place(*, actor: Any, lot_id: int, amount: Any, max_amount: Any = None) -
     (on PostgreSQL after any bid in progress on it has committed, _lot_for_bid): a bid refused
     there is refused as it would be under the lock a moment later, because a live lot's minimum
     only rises, so on a hot lot most losers of the race end there, in one statement, instead of
-    queueing for the lock. The bidder's own standing (licence, strike
-    ban) is read there only: it is the company's, not the lot's, and a bid that read it before
-    a ban committed is ordered before the ban. Then, under the lot's lock, the lot's checks
-    again on the locked row, the deposit hold (its writes take the same lock), and the bid. A
-    bid that queued for the lock while another moved the lot does not keep it (_lock_for_bid).
+    queueing for the lock. The bidder's own standing (licence, strike ban) is read there only:
+    it is the company's, not the lot's, and a bid that read it before a ban committed is
+    ordered before the ban. Then, under the lot's lock, the lot's checks again on the locked
+    row, the deposit hold (its writes take the same lock), and the bid. A bid that queued for
+    the lock while another moved the lot does not keep it (_lock_for_bid).
     """
     company = require_verified_company(actor, role=Company.Role.PROCESSOR)
     amount = _money(amount, "amount")
