@@ -30,6 +30,21 @@ class _ReusingClient(RedisCacheClient):
             client = self._redis_by_pool.setdefault(id(pool), self._client(connection_pool=pool))
         return client
 
+    def set_many(self, data, timeout):
+        """A `SET … EX` per key, pipelined without MULTI/EXEC, where Django sends MULTI, MSET, an
+        EXPIRE per key and EXEC: each key gets its value and expiry in one command, and half as
+        many commands to pack and parse (a throttled API request writes two keys). Like
+        Django's, one round trip; each key is written whole, not all keys at once, which the
+        cache API does not promise anyway."""
+        client = self.get_client(None, write=True)
+        if timeout == 0:  # Django's meaning: expire at once
+            client.delete(*data)
+            return
+        pipeline = client.pipeline(transaction=False)
+        for key, value in data.items():
+            pipeline.set(key, self._serializer.dumps(value), ex=timeout)
+        pipeline.execute()
+
 
 _clients: dict[tuple, RedisCacheClient] = {}
 _lock = threading.Lock()

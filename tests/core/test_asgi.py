@@ -105,3 +105,21 @@ def test_redis_cache_client_is_shared_by_threads():
     assert len({id(client) for _, client in clients}) == 1  # ...and they share one client
     assert clients[0][1] is cache._cache
     assert cache.get("shared-client-check") == 1
+
+
+@pytest.mark.redis
+def test_set_many_writes_each_key_with_its_own_expiry():
+    client = cache._cache.get_client(write=True)
+
+    cache.set_many({"set-many-a": [1.5, 2.5], "set-many-b": "x"}, 30)
+    cache.set_many({"set-many-c": 1}, None)
+
+    assert cache.get_many(["set-many-a", "set-many-b", "set-many-c"]) == {
+        "set-many-a": [1.5, 2.5],
+        "set-many-b": "x",
+        "set-many-c": 1,
+    }
+    assert all(0 < client.ttl(cache.make_key(key)) <= 30 for key in ("set-many-a", "set-many-b"))
+    assert client.ttl(cache.make_key("set-many-c")) == -1  # None: kept until deleted
+    cache.set_many({"set-many-a": 1, "set-many-c": 2}, 0)  # 0: expired at once, as Django's
+    assert cache.get_many(["set-many-a", "set-many-b", "set-many-c"]) == {"set-many-b": "x"}
