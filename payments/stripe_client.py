@@ -23,6 +23,8 @@ from django.conf import settings
 
 CURRENCY = "cny"
 FEN = Decimal("0.01")
+# The largest amount Stripe takes in one CNY payment (its per-currency maximum, 8 digits of fen).
+MAX_AMOUNT = Decimal("999999.99")
 # stripe-python logs every request at INFO; our steps log what matters.
 logging.getLogger("stripe").setLevel(logging.WARNING)
 

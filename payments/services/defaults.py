@@ -89,6 +89,21 @@ def settlement_default(*, settlement_id: int, actor: Any = None, reason: str) ->
                 amount=share,
             )
             payout_due(settlement=settlement, kind=Payout.Kind.FORFEIT_SHARE, amount=share)
+        # Instalments of a balance larger than one payment (settlement_progress) that were
+        # paid go back to the buyer: a default forfeits the deposit, not what was paid on top.
+        paid = LedgerEntry.objects.filter(
+            kind=LedgerEntry.Kind.CHARGE, lot_id=lot.pk, company_id=settlement.buyer_id
+        ).order_by("pk")
+        for entry in paid:
+            ids.append(
+                step_record(
+                    kind=PaymentStep.Kind.REFUND_CREATE,
+                    key=f"settlement-default-refund-{settlement.pk}-{entry.stripe_id}",
+                    settlement=settlement,
+                    amount=entry.amount,
+                    payment_intent_id=entry.stripe_id,
+                ).pk
+            )
         if settlement.charge_intent_id and settlement.charge_status in ("requires_action", "failed", "processing"):
             ids.append(
                 step_record(
@@ -112,12 +127,17 @@ def settlement_default(*, settlement_id: int, actor: Any = None, reason: str) ->
             reason=reason,
         )
         url = url_or_empty("payments:statement", lot.pk)
+        body = reason
+        if settlement.balance_paid > 0:
+            body = f"{reason} " + _("The ¥%(paid)s already paid is refunded to your card.") % {
+                "paid": f"{settlement.balance_paid:,.2f}"
+            }
         notify_company(
             settlement.buyer_id,
             kind="settlement_defaulted",
             title=_("You defaulted on %(code)s: the deposit of ¥%(amount)s is forfeited")
             % {"code": lot.code, "amount": f"{forfeited:,.2f}"},
-            body=reason,
+            body=body,
             url=url,
         )
         notify_company(

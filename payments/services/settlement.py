@@ -38,7 +38,7 @@ from payments.services.common import (
 from payments.services.steps import step_run, steps_run_soon
 from payments.stripe_client import Intent, PaymentRefused, ProviderUnavailable, StripeRejected
 from recycling.models import Lot
-from recycling.services import lock_lot
+from recycling.services import check_deposit_limit, lock_lot
 
 Status = Settlement.Status
 Kind = PaymentStep.Kind
@@ -168,7 +168,9 @@ def settlement_progress(settlement: Settlement) -> list[int]:
     to_refund = settlement.refund_due - settlement.refunded
     if to_charge > 0:
         settlement.status = Status.AWAITING_PAYMENT
-        if not in_flight and settlement.charge_status in ("", "canceled"):
+        # A charge that succeeded with more still to pay was an instalment: Stripe takes at most
+        # MAX_AMOUNT in one payment, so a larger balance is charged in several.
+        if not in_flight and settlement.charge_status in ("", "canceled", "succeeded"):
             settlement.charge_attempt += 1
             settlement.charge_status = "pending"
             ids.append(
@@ -176,7 +178,7 @@ def settlement_progress(settlement: Settlement) -> list[int]:
                     kind=Kind.CHARGE_CREATE,
                     key=f"settlement-charge-{settlement.pk}-v{settlement.charge_attempt}",
                     settlement=settlement,
-                    amount=to_charge,
+                    amount=min(to_charge, stripe_client.MAX_AMOUNT),
                     attempt=settlement.charge_attempt,
                 ).pk
             )
@@ -564,6 +566,7 @@ def lot_payment_terms_set(
             raise invalid(
                 "invalid_price", _("The deposit must be ≥ 0, in yuan with two decimals."), deposit=_("Invalid.")
             )
+        check_deposit_limit(deposit)
         if deposit != lot.deposit and DepositHold.objects.filter(lot=lot, status__in=DepositHold.OPEN).exists():
             raise conflict("deposit_locked", _("Bidders already registered: the deposit can no longer change."))
         lot.deposit = deposit

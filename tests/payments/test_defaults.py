@@ -163,3 +163,59 @@ def test_only_admins_declare_default_and_with_a_reason(unpaid, coop_admin):
 
     assert (response.status_code, response.json()["status"]) == (200, "defaulted")
     assert Strike.objects.get(company=winner.company).reason == "拒绝提货"
+
+
+def test_a_default_after_an_instalment_refunds_what_was_paid(
+    localstripe, deposit_lot, processors, coop_admin, monkeypatch
+):
+    """A balance paid in instalments (over Stripe's limit for one payment, made small here):
+    the first is paid, the card refuses the second, the deadline passes. The deposit is
+    forfeited as always; the instalment goes back to the buyer."""
+    from payments import stripe_client
+    from payments.services import settlement as settlement_module
+
+    monkeypatch.setattr(stripe_client, "MAX_AMOUNT", D("50000.00"))
+    lot = deposit_lot()
+    winner, runner_up = processors(2)
+    for user in (winner, runner_up):
+        save_card(localstripe, user)
+        register(user, lot)
+    bid(runner_up, lot, "2300.00")
+    bid(winner, lot, "2350.00")
+    close(lot)
+    real, calls = settlement_module.run_charge_create, []
+
+    def second_refused(step):
+        calls.append(step.amount)
+        if len(calls) == 2:
+            save_card(localstripe, winner, CHARGE_DECLINED)  # the card's limit is reached
+        real(step)
+
+    monkeypatch.setattr(settlement_module, "run_charge_create", second_refused)
+    services.settlement_record_weight(actor=coop_admin, lot_id=lot.pk, net_quantity="31.5")  # 68,605.50 due
+
+    settlement = settlement_of(lot)
+    assert calls == [D("50000.00"), D("18605.50")]
+    assert (settlement.status, settlement.charge_status, settlement.balance_paid) == (
+        "awaiting_payment",
+        "failed",
+        D("50000.00"),
+    )
+    first = LedgerEntry.objects.get(lot=lot, kind="charge")
+
+    _past_deadline(lot)
+    assert services.payments_tick()["defaulted"] == 1
+
+    settlement.refresh_from_db()
+    assert (settlement.status, settlement.refunded) == ("defaulted", D("50000.00"))
+    assert hold_of(winner, lot).status == "forfeited"
+    refund = LedgerEntry.objects.get(lot=lot, kind="refund")
+    assert (refund.amount, refund.company_id) == (D("50000.00"), winner.company_id)
+    found = stripe_client.refund_find(
+        payment_intent=first.stripe_id, step_key=f"settlement-default-refund-{settlement.pk}-{first.stripe_id}"
+    )
+    assert found == (refund.stripe_id, D("50000.00"))
+    notice = Notification.objects.get(user=winner, kind="settlement_defaulted")
+    assert "50,000.00" in notice.body
+    assert services.payments_tick()["defaulted"] == 0  # once
+    assert LedgerEntry.objects.filter(lot=lot, kind="refund").count() == 1

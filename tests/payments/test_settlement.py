@@ -155,6 +155,28 @@ def test_a_heavier_weighing_charges_the_balance_to_the_saved_card(localstripe, w
     ]
 
 
+def test_a_balance_over_stripes_limit_is_charged_in_instalments(localstripe, won, coop_admin):
+    """Stripe takes at most ¥999,999.99 in one CNY payment: a larger balance is several."""
+    lot, _winner, _loser = won()
+
+    services.settlement_record_weight(actor=coop_admin, lot_id=lot.pk, net_quantity="900")
+
+    settlement = settlement_of(lot)
+    # 2350.00 × 900 t = 2,115,000.00; fee 42,300.00; total 2,157,300.00; deposit 6,900.00.
+    assert (settlement.total_due, settlement.balance_due) == (D("2157300.00"), D("2150400.00"))
+    assert (settlement.balance_paid, settlement.status) == (D("2150400.00"), "settled")
+    charges = LedgerEntry.objects.filter(lot=lot, kind="charge").order_by("pk")
+    assert [entry.amount for entry in charges] == [D("999999.99"), D("999999.99"), D("150400.02")]
+    paid = [intent(localstripe, entry.stripe_id) for entry in charges]
+    assert [(p["status"], p["amount"]) for p in paid] == [
+        ("succeeded", 99999999),
+        ("succeeded", 99999999),
+        ("succeeded", 15040002),
+    ]
+    assert [p["metadata"]["step"] for p in paid] == [f"settlement-charge-{settlement.pk}-v{n}" for n in (1, 2, 3)]
+    assert settlement.charge_attempt == 3
+
+
 def test_the_bank_asks_to_authenticate_the_balance_then_it_is_paid(localstripe, won, coop_admin):
     lot, winner, _loser = won()
     save_card(localstripe, winner, AUTH_REQUIRED)  # the card now in use asks for 3-D Secure
