@@ -31,11 +31,14 @@ from core.errors import conflict, invalid, not_found
 from core.files import JPEG, PNG, sniff
 from core.services import audit_record, notify
 from core.sql import execute_together, pk_in_range
+from payments.stripe_client import MAX_AMOUNT
 from recycling.models import Category, Lot, LotPhoto, Unit, WantedMatch, WantedRequest
 
 CENT = Decimal("0.01")
 # Default deposit (保证金): this share of start price × quantity, rounded to the fen.
 DEFAULT_DEPOSIT_RATE = Decimal("0.10")
+# A deposit is held on the bidder's card in one payment: at most what Stripe takes in one.
+MAX_DEPOSIT = MAX_AMOUNT
 MAX_PHOTOS = 8
 PHOTO_MAX_SIDE = 2000
 THUMB_SIDE = 400
@@ -142,7 +145,20 @@ def _selected(columns: Sequence[str] | None) -> str:
 
 
 def default_deposit(*, start_price: Decimal, quantity: Decimal) -> Decimal:
-    return (start_price * quantity * DEFAULT_DEPOSIT_RATE).quantize(CENT, rounding=ROUND_HALF_UP)
+    """DEFAULT_DEPOSIT_RATE of the lot's value at its start price, at most MAX_DEPOSIT."""
+    rated = (start_price * quantity * DEFAULT_DEPOSIT_RATE).quantize(CENT, rounding=ROUND_HALF_UP)
+    return min(rated, MAX_DEPOSIT)
+
+
+def check_deposit_limit(deposit: Decimal | None) -> None:
+    """400 `invalid_price` for a deposit above what one card payment can hold (MAX_DEPOSIT)."""
+    if deposit is not None and deposit > MAX_DEPOSIT:
+        raise invalid(
+            "invalid_price",
+            _("The deposit cannot exceed ¥%(max)s, the most one card payment can hold.")
+            % {"max": f"{MAX_DEPOSIT:,.2f}"},
+            deposit=_("Too large."),
+        )
 
 
 def contact_warning(text: str) -> str:
@@ -177,6 +193,7 @@ def _validate_terms(values: dict[str, Any], *, now: dt.datetime) -> None:
         raise invalid("invalid_increment", _("The bid increment must be greater than zero."), bid_increment=_("> 0."))
     if values["deposit"] is not None and values["deposit"] < 0:
         raise invalid("invalid_price", _("The deposit cannot be negative."), deposit=_("Must be ≥ 0."))
+    check_deposit_limit(values["deposit"])
     if values["pickup_from"] < values["ends_at"]:
         raise invalid(
             "invalid_pickup_window",

@@ -207,3 +207,24 @@ def test_a_hold_stripe_cancelled_is_found_by_reconcile(localstripe, deposit_lot,
     assert Notification.objects.filter(user=processor, kind="deposit_lapsed").count() == 1
     assert bid(processor, lot, "2300.00").json()["code"] == "deposit_required"
     assert register(processor, lot).json()["status"] == "held"  # registering again works
+
+
+def test_a_cooperative_admin_adjusts_the_terms_until_someone_registers(localstripe, deposit_lot, processor, coop_admin):
+    lot = deposit_lot()
+    url = f"/api/v1/lots/{lot.pk}/payment-terms/"
+    assert client_for(processor).patch(url, {"deposit": "5000.00"}, format="json").status_code == 403
+
+    response = client_for(coop_admin).patch(url, {"deposit": "5000.00", "payment_days": 5}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["deposit"], response.json()["payment_days"]) == ("5000.00", 5)
+    too_big = client_for(coop_admin).patch(url, {"deposit": "1000000.00"}, format="json")
+    assert (too_big.status_code, too_big.json()["code"]) == (400, "invalid_price")  # over one card payment
+    assert "deposit" in too_big.json()["fields"]
+    save_card(localstripe, processor)
+    assert register(processor, lot).json()["status"] == "held"
+    locked = client_for(coop_admin).patch(url, {"deposit": "6000.00"}, format="json")
+    assert (locked.status_code, locked.json()["code"]) == (409, "deposit_locked")
+    lot.refresh_from_db()
+    assert lot.deposit == D("5000.00")
+    assert client_for(processor).get(url).json()["deposit"] == "5000.00"

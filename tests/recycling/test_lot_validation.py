@@ -38,6 +38,7 @@ def _broken(**overrides):
         ({"ends_at": lambda t: t["starts_at"]}, "invalid_schedule", "ends_at"),
         ({"ends_at": lambda t: t["starts_at"] - dt.timedelta(hours=1)}, "invalid_schedule", "ends_at"),
         ({"reserve_price": "2299.99"}, "invalid_reserve", "reserve_price"),
+        ({"deposit": "1000000.00"}, "invalid_price", "deposit"),  # over one card payment (Stripe's maximum)
         ({"bid_increment": "0"}, "invalid_increment", "bid_increment"),
         ({"bid_increment": "-10"}, "invalid_increment", "bid_increment"),
         ({"pickup_from": lambda t: t["ends_at"] - dt.timedelta(minutes=1)}, "invalid_pickup_window", "pickup_from"),
@@ -92,6 +93,14 @@ def test_default_deposit_follows_price_until_set_explicitly(collector):
     lot = services.lot_update(actor=collector, lot_id=lot.pk, deposit=Decimal("0.00"))
     lot = services.lot_update(actor=collector, lot_id=lot.pk, quantity=Decimal("20"))
     assert lot.deposit == Decimal("0.00")
+
+
+def test_the_default_deposit_is_at_most_what_one_card_payment_can_hold(collector):
+    # 10 % of 2,300.00 × 5,000 t would be 1,150,000.00; one Stripe payment takes 999,999.99.
+    lot = factories.make_lot(seller=collector, quantity=Decimal("5000"))
+    assert lot.deposit == Decimal("999999.99")
+    lot = services.lot_update(actor=collector, lot_id=lot.pk, deposit=Decimal("999999.99"))
+    assert lot.deposit == Decimal("999999.99")
 
 
 @pytest.mark.parametrize(
