@@ -29,14 +29,7 @@ def unpaid(localstripe, deposit_lot, processors, coop_admin):
     balance refused by the winner's card."""
 
     def make():
-        lot = deposit_lot()
-        winner, runner_up = processors(2)
-        for user in (winner, runner_up):
-            save_card(localstripe, user)
-            register(user, lot)
-        bid(runner_up, lot, "2300.00")
-        bid(winner, lot, "2350.00")
-        close(lot)
+        lot, winner, runner_up = _awarded(localstripe, deposit_lot, processors)
         save_card(localstripe, winner, CHARGE_DECLINED)
         services.settlement_record_weight(actor=coop_admin, lot_id=lot.pk, net_quantity="30")
         settlement = settlement_of(lot)
@@ -44,6 +37,19 @@ def unpaid(localstripe, deposit_lot, processors, coop_admin):
         return lot, winner, runner_up
 
     return make
+
+
+def _awarded(localstripe, deposit_lot, processors):
+    """(lot, winner, runner_up): both registered with a card, awarded at 2350.00 over 2300.00."""
+    lot = deposit_lot()
+    winner, runner_up = processors(2)
+    for user in (winner, runner_up):
+        save_card(localstripe, user)
+        register(user, lot)
+    bid(runner_up, lot, "2300.00")
+    bid(winner, lot, "2350.00")
+    close(lot)
+    return lot, winner, runner_up
 
 
 def _past_deadline(lot):
@@ -175,14 +181,7 @@ def test_a_default_after_an_instalment_refunds_what_was_paid(
     from payments.services import settlement as settlement_module
 
     monkeypatch.setattr(stripe_client, "MAX_AMOUNT", D("50000.00"))
-    lot = deposit_lot()
-    winner, runner_up = processors(2)
-    for user in (winner, runner_up):
-        save_card(localstripe, user)
-        register(user, lot)
-    bid(runner_up, lot, "2300.00")
-    bid(winner, lot, "2350.00")
-    close(lot)
+    lot, winner, _runner_up = _awarded(localstripe, deposit_lot, processors)
     real, calls = settlement_module.run_charge_create, []
 
     def second_refused(step):
