@@ -17,6 +17,8 @@ class 7_405_940 ("lot") and the lot id's low 31 bits (two lots sharing a key onl
 each other's bids), never mixed with one-bigint advisory keys.
 """
 
+from importlib import import_module
+
 from django.db import migrations
 
 FORWARD = """
@@ -47,26 +49,10 @@ END;
 $$;
 """
 
-# 0007's function, as it was.
-BACKWARD = """
-DROP FUNCTION IF EXISTS recycling_await_lot(bigint);
-CREATE OR REPLACE FUNCTION recycling_lock_lot_at(lot_id bigint, at_seq bigint, OUT locked boolean, OUT lot recycling_lot)
-LANGUAGE plpgsql AS $$
-BEGIN
-    BEGIN
-        SELECT * INTO lot FROM recycling_lot l WHERE l.id = lot_id FOR UPDATE;
-        IF lot.seq = at_seq THEN
-            locked := true;
-            RETURN;
-        END IF;
-        RAISE EXCEPTION USING ERRCODE = 'RL001';
-    EXCEPTION WHEN SQLSTATE 'RL001' THEN
-        NULL;
-    END;
-    locked := false;
-END;
-$$;
-"""
+# Back: 0007's function as it was, and no waiting function.
+BACKWARD = "DROP FUNCTION IF EXISTS recycling_await_lot(bigint);" + import_module(
+    "recycling.migrations.0007_lock_lot_at"
+).FORWARD
 
 
 def forward(apps, schema_editor):
