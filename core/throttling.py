@@ -12,11 +12,18 @@ counters, and the same rates, REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]): guessin
 registering companies, through the page and the API together gets no more tries than through
 either one. Only POSTs count; a refused POST shows the page again with a message and status
 429 (Retry-After), and the form is not processed.
+
+When the cache (Redis) does not answer, the throttles let requests through rather than fail
+them: the database, not Redis, holds every bid and lot, so a Redis outage should cost the
+platform its rate limits for a while, not its API. After a failure they do not ask Redis again
+for CACHE_RETRY_SECONDS, so an outage does not add a timeout to every request.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import time
 from collections.abc import Callable
 from functools import wraps
 from types import SimpleNamespace
@@ -26,7 +33,23 @@ from django.contrib import messages
 from django.core.cache import cache as default_cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 from rest_framework.throttling import AnonRateThrottle, BaseThrottle, ScopedRateThrottle, UserRateThrottle
+
+log = logging.getLogger(__name__)
+
+CACHE_RETRY_SECONDS = 5.0
+_cache_down_until = 0.0  # time.monotonic() before which the throttles do not ask the cache
+
+
+def _cache_down() -> bool:
+    return time.monotonic() < _cache_down_until
+
+
+def _cache_failed(error: Exception) -> None:
+    global _cache_down_until
+    _cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
+    log.warning("Rate limits off for %.0f s: the cache did not answer (%r)", CACHE_RETRY_SECONDS, error)
 
 
 class _KeyRecorder:
@@ -76,13 +99,22 @@ class BatchedThrottles(BaseThrottle):
         for throttle in throttles:  # a dry run, to learn the keys (a scoped one sets its rate here)
             throttle.cache = recorder
             throttle.allow_request(request, view)
-        store = _Prefetched(recorder.keys)
         self.refused = []
+        if _cache_down():
+            return True
+        try:
+            store = _Prefetched(recorder.keys)
+        except RedisError as error:
+            _cache_failed(error)
+            return True
         for throttle in throttles:
             throttle.cache = store
             if not throttle.allow_request(request, view):
                 self.refused.append(throttle)
-        store.flush()
+        try:
+            store.flush()
+        except RedisError as error:  # the request was judged on what was read; it stands
+            _cache_failed(error)
         return not self.refused
 
     def wait(self) -> float | None:
@@ -93,8 +125,15 @@ class BatchedThrottles(BaseThrottle):
 def throttle_wait(request: HttpRequest, scope: str) -> int | None:
     """None, counting the request, while `request` is within `scope`'s rate; else the seconds
     to wait (the request is not counted)."""
+    if _cache_down():
+        return None
     throttle = ScopedRateThrottle()
-    if throttle.allow_request(request, SimpleNamespace(throttle_scope=scope)):
+    try:
+        allowed = throttle.allow_request(request, SimpleNamespace(throttle_scope=scope))
+    except RedisError as error:
+        _cache_failed(error)
+        return None
+    if allowed:
         return None
     return max(1, math.ceil(throttle.wait() or 1))
 

@@ -161,6 +161,9 @@ if REDIS_URL:
             "BACKEND": "core.cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_PREFIX", "recycling"),
+            # The cache only holds the throttles' histories, which let a request through when
+            # Redis cannot answer (core/throttling.py): a hung Redis costs a request at most this.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:

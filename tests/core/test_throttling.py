@@ -3,6 +3,8 @@ and one cache write per request, counting exactly as the three classes listed se
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -110,3 +112,54 @@ def test_the_pages_and_the_api_share_their_counters(collector, rates):
     second = api.post("/api/v1/auth/token/", {"username": "collector", "password": factories.PASSWORD}, format="json")
 
     assert (first.status_code, second.status_code) == (400, 429)
+
+
+@pytest.fixture
+def redis_down(monkeypatch, caplog):
+    """The cache is a Redis that refuses connections (nothing listens on port 1), until the
+    test ends (before the cache is emptied for the next one)."""
+    from django.test import override_settings
+
+    from core import throttling
+
+    monkeypatch.setattr(throttling, "_cache_down_until", 0.0)
+    caplog.set_level("WARNING", logger="core.throttling")
+    down = {"default": {"BACKEND": "core.cache.SharedRedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    with override_settings(CACHES=down):
+        yield caplog
+
+
+def test_the_api_serves_requests_while_redis_is_down(collector, processor, redis_down, rates):
+    rates(bids="1/min")  # would refuse the second bid, had the cache answered
+    lot, a = _live_lot(collector), processor
+    client = APIClient()
+    client.force_authenticate(a)
+
+    first = client.post(f"/api/v1/lots/{lot.pk}/bids/", {"amount": "2300.00"}, format="json")
+    second = client.post(f"/api/v1/lots/{lot.pk}/bids/", {"amount": "2350.00"}, format="json")
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    lot.refresh_from_db()
+    assert (lot.current_price, lot.bid_count) == (Decimal("2350.00"), 2)
+    # Asked once, then left alone for CACHE_RETRY_SECONDS: one warning, not one per request.
+    assert [r.getMessage()[:40] for r in redis_down.records] == ["Rate limits off for 5 s: the cache did n"]
+
+
+def test_the_throttles_ask_redis_again_after_the_pause(collector, redis_down, monkeypatch):
+    from core import throttling
+
+    monkeypatch.setattr(throttling, "CACHE_RETRY_SECONDS", 0.0)
+    client = APIClient()
+
+    assert [client.get("/api/v1/lots/").status_code for _ in range(2)] == [200, 200]
+    assert len(redis_down.records) == 2  # each request asked, and each was let through
+
+
+def test_the_log_in_page_works_while_redis_is_down(collector, redis_down):
+    from django.test import Client
+    from django.urls import reverse
+
+    response = Client().post(reverse("accounts:login"), {"username": "collector", "password": factories.PASSWORD})
+
+    assert response.status_code == 302
+    assert len(redis_down.records) == 1
