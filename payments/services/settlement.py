@@ -310,20 +310,21 @@ def payout_mark_paid(*, actor: Any, payout_id: int, reference: str) -> Payout:
 
 def run_charge_create(step: PaymentStep) -> None:
     settlement = Settlement.objects.select_related("lot").get(pk=step.settlement_id)
-    if settlement.status in (Status.DEFAULTED, Status.SETTLED):
-        _apply_charge(settlement.pk, step.pk, None, ("not_needed", settlement.status))
-        return
-    card = current_card(settlement.buyer_id)
     profile = PaymentProfile.objects.filter(company_id=settlement.buyer_id).exclude(stripe_customer_id="").first()
-    if card is None or profile is None:
-        _apply_charge(settlement.pk, step.pk, None, ("card_required", _("No saved card.")))
-        return
-    if step.attempts > 1:
-        # An earlier call may have reached Stripe although we never heard back: look first.
+    if step.attempts > 1 and profile is not None:
+        # An earlier call may have reached Stripe although we never heard back: look first,
+        # even if the settlement has defaulted since (_apply_charge then gives the money back).
         made = stripe_client.intent_find(customer=profile.stripe_customer_id, step_key=step.key)
         if made is not None:
             _apply_charge(settlement.pk, step.pk, made, None)
             return
+    if settlement.status in (Status.DEFAULTED, Status.SETTLED):
+        _apply_charge(settlement.pk, step.pk, None, ("not_needed", settlement.status))
+        return
+    card = current_card(settlement.buyer_id)
+    if card is None or profile is None:
+        _apply_charge(settlement.pk, step.pk, None, ("card_required", _("No saved card.")))
+        return
     try:
         intent, refused = (
             stripe_client.intent_create(
@@ -353,8 +354,13 @@ def _apply_charge(
         step = PaymentStep.objects.select_for_update().get(pk=step_id) if step_id else None
         if step is not None and step.status != PaymentStep.Status.PENDING:
             return "already_recorded"
+        # The buyer was declared in default while this charge was on its way to Stripe (an
+        # admin's default does not wait for it): record what Stripe did, then undo it.
+        defaulted = settlement.status == Status.DEFAULTED
         if refused is not None and refused[0] == "not_needed":
             outcome = "not_needed"
+        elif defaulted and intent is not None:
+            outcome = _charge_after_default(settlement, intent, ids)
         elif intent is not None and intent.status == "succeeded":
             key = f"charge:{intent.id}"
             if not LedgerEntry.objects.filter(key=key).exists():
@@ -404,9 +410,60 @@ def _apply_charge(
             step.status, step.outcome, step.done_at = PaymentStep.Status.DONE, outcome, timezone.now()
             step.result_id = intent.id if intent is not None else ""
             step.save(update_fields=["status", "outcome", "done_at", "result_id"])
-        ids = settlement_progress(settlement)
+        ids += settlement_progress(settlement)
     transaction.on_commit(lambda: steps_run_soon(ids))
     return outcome
+
+
+def _charge_after_default(settlement: Settlement, intent: Intent, ids: list[int]) -> str:
+    """A charge that Stripe answered after the settlement defaulted (the caller holds its
+    lock): money taken is recorded and refunded, a charge waiting for the buyer's bank is
+    cancelled, and the buyer is not asked to pay."""
+    settlement.charge_intent_id = intent.id
+    if intent.status == "succeeded":
+        settlement.charge_status = "succeeded"
+        key = f"charge:{intent.id}"
+        if not LedgerEntry.objects.filter(key=key).exists():
+            settlement.balance_paid += intent.amount
+            ledger_add(
+                key=key,
+                kind=LedgerEntry.Kind.CHARGE,
+                lot_id=settlement.lot_id,
+                company_id=settlement.buyer_id,
+                amount=intent.amount,
+                stripe_id=intent.id,
+            )
+        step = step_record(
+            kind=Kind.REFUND_CREATE,
+            key=f"settlement-default-refund-{settlement.pk}-{intent.id}",  # as settlement_default's
+            settlement=settlement,
+            amount=intent.amount,
+            payment_intent_id=intent.id,
+        )
+        ids.append(step.pk)
+        notify_company(
+            settlement.buyer_id,
+            kind="settlement_charge_refunded",
+            title=_("¥%(amount)s charged for %(code)s after your default is refunded")
+            % {"amount": f"{intent.amount:,.2f}", "code": settlement.lot.code},
+            body=_("The payment reached us after the deadline was declared missed; it goes back to your card."),
+            url=_statement_url(settlement.lot_id),
+        )
+        return "refunded_after_default"
+    if intent.status == "processing":  # cannot be cancelled: its outcome comes back through charge_sync
+        settlement.charge_status = "processing"
+        return "processing"
+    settlement.charge_status = "requires_action" if intent.needs_authentication else "failed"
+    if intent.status != "canceled":
+        step = step_record(
+            kind=Kind.CHARGE_CANCEL,
+            key=f"settlement-charge-cancel-{settlement.pk}-{intent.id}",
+            settlement=settlement,
+            attempt=settlement.charge_attempt,
+            payment_intent_id=intent.id,
+        )
+        ids.append(step.pk)
+    return "cancelled_after_default"
 
 
 def charge_sync(intent: Intent) -> str:

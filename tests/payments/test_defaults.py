@@ -218,3 +218,98 @@ def test_a_default_after_an_instalment_refunds_what_was_paid(
     assert "50,000.00" in notice.body
     assert services.payments_tick()["defaulted"] == 0  # once
     assert LedgerEntry.objects.filter(lot=lot, kind="refund").count() == 1
+
+
+def _default_while_charging(monkeypatch, lot, coop_admin, *, then=None):
+    """An admin declares the default while the balance charge is on its way to Stripe: after the
+    charge step has read the settlement, before Stripe answers. `then(real, kwargs)` makes the
+    call (default: the real one)."""
+    from payments import stripe_client
+
+    real = stripe_client.intent_create
+
+    def default_first(**kwargs):
+        services.settlement_default(
+            settlement_id=Settlement.objects.get(lot=lot).pk, actor=coop_admin, reason="拒绝提货"
+        )
+        return then(real, kwargs) if then else real(**kwargs)
+
+    monkeypatch.setattr(stripe_client, "intent_create", default_first)
+
+
+def test_a_charge_that_succeeds_after_an_admin_default_is_refunded(
+    localstripe, deposit_lot, processors, coop_admin, monkeypatch
+):
+    lot, winner, _runner_up = _awarded(localstripe, deposit_lot, processors)
+    _default_while_charging(monkeypatch, lot, coop_admin)
+
+    services.settlement_record_weight(actor=coop_admin, lot_id=lot.pk, net_quantity="31.5")  # 68,605.50 due
+
+    settlement = Settlement.objects.get(lot=lot)
+    assert (settlement.status, settlement.balance_paid, settlement.refunded) == (
+        "defaulted",
+        D("68605.50"),
+        D("68605.50"),
+    )
+    charge = LedgerEntry.objects.get(lot=lot, kind="charge")
+    refund = LedgerEntry.objects.get(lot=lot, kind="refund")
+    assert (charge.amount, refund.amount, refund.company_id) == (D("68605.50"), D("68605.50"), winner.company_id)
+    from payments import stripe_client
+
+    assert stripe_client.refund_find(
+        payment_intent=charge.stripe_id, step_key=f"settlement-default-refund-{settlement.pk}-{charge.stripe_id}"
+    ) == (refund.stripe_id, D("68605.50"))
+    assert hold_of(winner, lot).status == "forfeited"  # the default itself stands
+    notice = Notification.objects.get(user=winner, kind="settlement_charge_refunded")
+    assert "68,605.50" in notice.title
+
+
+def test_a_charge_waiting_for_the_bank_after_an_admin_default_is_cancelled(
+    localstripe, deposit_lot, processors, coop_admin, monkeypatch
+):
+    from tests.payments.helpers import AUTH_REQUIRED, intent
+
+    lot, winner, _runner_up = _awarded(localstripe, deposit_lot, processors)
+    save_card(localstripe, winner, AUTH_REQUIRED)
+    _default_while_charging(monkeypatch, lot, coop_admin)
+
+    services.settlement_record_weight(actor=coop_admin, lot_id=lot.pk, net_quantity="31.5")
+
+    settlement = Settlement.objects.get(lot=lot)
+    assert (settlement.status, settlement.charge_status, settlement.balance_paid) == (
+        "defaulted",
+        "canceled",
+        D("0.00"),
+    )
+    assert intent(localstripe, settlement.charge_intent_id)["status"] == "canceled"
+    assert not Notification.objects.filter(user=winner, kind="settlement_requires_action").exists()
+    assert not LedgerEntry.objects.filter(lot=lot, kind__in=("charge", "refund")).exists()
+
+
+def test_a_charge_whose_answer_was_lost_before_a_default_is_found_and_refunded(
+    localstripe, deposit_lot, processors, coop_admin, monkeypatch
+):
+    """Stripe took the money but the answer never arrived; the admin defaults the buyer; the
+    step's retry looks the charge up instead of calling it not needed."""
+    from payments.models import PaymentStep
+    from payments.stripe_client import ProviderUnavailable
+
+    lot, winner, _runner_up = _awarded(localstripe, deposit_lot, processors)
+
+    def answer_lost(real, kwargs):
+        real(**kwargs)
+        raise ProviderUnavailable("read timed out")
+
+    _default_while_charging(monkeypatch, lot, coop_admin, then=answer_lost)
+    services.settlement_record_weight(actor=coop_admin, lot_id=lot.pk, net_quantity="31.5")
+    step = PaymentStep.objects.get(kind="charge_create")
+    assert (step.status, Settlement.objects.get(lot=lot).status) == ("pending", "defaulted")
+    assert not LedgerEntry.objects.filter(lot=lot, kind="charge").exists()
+
+    assert services.steps_run([step.pk], force=True)["done"] == 1
+
+    settlement = Settlement.objects.get(lot=lot)
+    assert (settlement.balance_paid, settlement.refunded) == (D("68605.50"), D("68605.50"))
+    assert LedgerEntry.objects.filter(lot=lot, kind="refund").count() == 1
+    step.refresh_from_db()
+    assert step.outcome == "refunded_after_default"
