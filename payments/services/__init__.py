@@ -1,9 +1,11 @@
 """Every write of the payments domain. Import from here: `from payments.services import
 deposit_hold_check`. The modules: cards (saved cards), holds (deposits), settlement (weighed
-settlement and payouts), defaults (forfeits, re-offer, re-list), strikes (bans), webhooks,
-steps (running recorded Stripe calls), tick (the clock's round and reconcile_payments)."""
+settlement and payouts), charges (the balance charge and the surplus refund), defaults
+(forfeits, re-offer, re-list), strikes (bans), webhooks, steps (running recorded Stripe calls),
+tick (the clock's round and reconcile_payments)."""
 
 from payments.services.cards import card_setup_complete, card_setup_start, payment_profile_ensure
+from payments.services.charges import charge_sync, settlement_pay
 from payments.services.defaults import (
     settlement_default,
     settlement_relist,
@@ -20,10 +22,8 @@ from payments.services.holds import (
     lot_money_schedule,
 )
 from payments.services.settlement import (
-    charge_sync,
     lot_payment_terms_set,
     payout_mark_paid,
-    settlement_pay,
     settlement_progress,
     settlement_record_weight,
 )

@@ -30,15 +30,15 @@ RETRY_MAX = dt.timedelta(hours=1)
 
 
 def _runner(kind: str):
-    from payments.services import holds, settlement
+    from payments.services import charges, holds
 
     return {
         PaymentStep.Kind.HOLD_CREATE: holds.run_hold_create,
         PaymentStep.Kind.HOLD_CANCEL: holds.run_hold_cancel,
         PaymentStep.Kind.HOLD_CAPTURE: holds.run_hold_capture,
-        PaymentStep.Kind.CHARGE_CREATE: settlement.run_charge_create,
-        PaymentStep.Kind.CHARGE_CANCEL: settlement.run_charge_cancel,
-        PaymentStep.Kind.REFUND_CREATE: settlement.run_refund_create,
+        PaymentStep.Kind.CHARGE_CREATE: charges.run_charge_create,
+        PaymentStep.Kind.CHARGE_CANCEL: charges.run_charge_cancel,
+        PaymentStep.Kind.REFUND_CREATE: charges.run_refund_create,
     }[kind]
 
 

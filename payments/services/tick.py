@@ -11,10 +11,10 @@ import time
 from django.db.models import Q
 
 from payments.models import DepositHold, PaymentStep, Settlement
+from payments.services.charges import charge_sync
 from payments.services.common import CLOSED_LOT
 from payments.services.defaults import settlements_default_due
 from payments.services.holds import hold_sync, holds_renew_due, lot_money_schedule
-from payments.services.settlement import charge_sync
 from payments.services.steps import due_step_ids, steps_run
 from payments.stripe_client import ProviderUnavailable, StripeRejected, intent_retrieve
 from recycling.models import Lot

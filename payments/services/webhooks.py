@@ -21,8 +21,8 @@ log = logging.getLogger("payments.webhooks")
 
 
 def _apply_intent(intent: Intent) -> str:
+    from payments.services.charges import charge_sync
     from payments.services.holds import hold_sync
-    from payments.services.settlement import charge_sync
 
     if intent.metadata.get("settlement_id"):
         return f"charge:{charge_sync(intent)}"

@@ -178,11 +178,11 @@ def test_a_default_after_an_instalment_refunds_what_was_paid(
     the first is paid, the card refuses the second, the deadline passes. The deposit is
     forfeited as always; the instalment goes back to the buyer."""
     from payments import stripe_client
-    from payments.services import settlement as settlement_module
+    from payments.services import charges as charges_module
 
     monkeypatch.setattr(stripe_client, "MAX_AMOUNT", D("50000.00"))
     lot, winner, _runner_up = _awarded(localstripe, deposit_lot, processors)
-    real, calls = settlement_module.run_charge_create, []
+    real, calls = charges_module.run_charge_create, []
 
     def second_refused(step):
         calls.append(step.amount)
@@ -190,7 +190,7 @@ def test_a_default_after_an_instalment_refunds_what_was_paid(
             save_card(localstripe, winner, CHARGE_DECLINED)  # the card's limit is reached
         real(step)
 
-    monkeypatch.setattr(settlement_module, "run_charge_create", second_refused)
+    monkeypatch.setattr(charges_module, "run_charge_create", second_refused)
     services.settlement_record_weight(actor=coop_admin, lot_id=lot.pk, net_quantity="31.5")  # 68,605.50 due
 
     settlement = settlement_of(lot)
