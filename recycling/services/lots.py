@@ -1,47 +1,36 @@
-"""Every write of the lots domain: listing, editing, photos, moderation, wanted requests.
-
-Status moves of a lot happen here (listing and moderation) and in auctions.services (opening,
-bids, closing); each locks the lot row first through `lock_lot`.
-"""
+"""Lots: their terms and deposit, listing and editing (lot_create, lot_update), moderation
+(lot_submit, lot_review, lot_withdraw), and the off-platform contact warning."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
-from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.core.files.base import ContentFile
-from django.db import connection, transaction
-from django.db.models import Max, Q
-from django.db.transaction import TransactionManagementError
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from accounts.models import Company
 from accounts.services import require_cooperative_admin, require_verified_company
 from auctions.events import append_event
 from core.districts import District
-from core.errors import conflict, invalid, not_found
-from core.files import JPEG, PNG, sniff
+from core.errors import conflict, invalid
 from core.services import audit_record, notify
-from core.sql import execute_together, pk_in_range
 from payments.stripe_client import MAX_AMOUNT
-from recycling.models import Category, Lot, LotPhoto, Unit, WantedMatch, WantedRequest
+from recycling.models import Lot, Unit
+from recycling.services.common import _own_lot, _resolve_category
+from recycling.services.locks import lock_lot
+from recycling.services.wanted import wanted_match_lot
 
 CENT = Decimal("0.01")
 # Default deposit (保证金): this share of start price × quantity, rounded to the fen.
 DEFAULT_DEPOSIT_RATE = Decimal("0.10")
 # A deposit is held on the bidder's card in one payment: at most what Stripe takes in one.
 MAX_DEPOSIT = MAX_AMOUNT
-MAX_PHOTOS = 8
-PHOTO_MAX_SIDE = 2000
-THUMB_SIDE = 400
 # Heilongjiang's bounding box (WGS-84), generous by a few km at the borders.
 HEILONGJIANG = {"lat": (Decimal("43.40"), Decimal("53.60")), "lng": (Decimal("121.10"), Decimal("135.10"))}
 
@@ -81,67 +70,6 @@ TERM_FIELDS = (
     "pickup_until",
     "seller_delivers",
 )
-
-
-def lock_lot(lot_id: int) -> Lot:
-    """Lock one lot row. Every service that changes a lot takes its lock here, first."""
-    return lock_lot_with(lot_id)[0]
-
-
-def lock_lot_with(lot_id: int, *, columns: Sequence[str] | None = None, also: Sequence[tuple] = ()) -> tuple[Lot, list]:
-    """lock_lot, reading only `columns` (the others are deferred, as with `.only()`), and with
-    the statements `also` (core.sql.execute_together's) run after the lock is granted, in the
-    same round trip on PostgreSQL; returns the lot and their results.
-
-    Hand-written SQL (core/sql.py): every bid takes this lock, and the ORM's compile of the
-    same statement cost three times its round trip."""
-    if not connection.in_atomic_block:
-        raise TransactionManagementError("lock_lot() outside a transaction would lock nothing.")
-    if not pk_in_range(lot_id):
-        raise not_found(_("No such lot."))
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = f"SELECT {_selected(columns)} FROM {Lot._meta.db_table} WHERE id = %s{lock}"  # noqa: S608
-    rows, *results = execute_together([(sql, [lot_id], Lot), *also])
-    if not rows:
-        raise not_found(_("No such lot."))
-    return rows[0], results
-
-
-def lock_lot_at(lot_id: int, seq: int, *, columns: Sequence[str], also: Sequence[tuple] = ()) -> tuple[Lot, bool, list]:
-    """lock_lot_with, but the lot is locked only if it is still at `seq` (the state the caller
-    has checked without a lock): returns the lot, whether it is locked, and the results of
-    `also` (run after the lock's wait, in the same round trip).
-
-    When the lot has moved meanwhile, it comes back as committed now and unlocked, for the
-    caller to check again. So the losers of a race for a hot lot, which queued for its lock
-    behind the winner, never hold it: with a plain `FOR UPDATE` each of them would, one after
-    the other, for a round trip to its process and back to roll back, with every bidder
-    behind it waiting (bench/bids.py). PostgreSQL: the database function
-    `recycling_lock_lot_at` (migrations 0007, 0008) takes the lock in a subtransaction and
-    gives it back when the lot moved; when it keeps it, it also takes the lot's advisory lock,
-    for which a bid's first, unlocked read waits (`recycling_await_lot`, auctions'
-    _lot_for_bid) to read what this transaction commits. SQLite: the transaction already holds
-    the whole database."""
-    if not connection.in_atomic_block:
-        raise TransactionManagementError("lock_lot() outside a transaction would lock nothing.")
-    if not pk_in_range(lot_id):
-        raise not_found(_("No such lot."))
-    if connection.vendor == "postgresql":
-        selected = ", ".join(f"(lot).{column}" for column in ["id", *(c for c in columns if c != "id")])
-        sql = f"SELECT locked, {selected} FROM recycling_lock_lot_at(%s, %s) WHERE (lot).id IS NOT NULL"  # noqa: S608
-        rows, *results = execute_together([(sql, [lot_id, seq], Lot), *also])
-    else:
-        sql = f"SELECT {_selected(columns)} FROM {Lot._meta.db_table} WHERE id = %s"  # noqa: S608
-        rows, *results = execute_together([(sql, [lot_id], Lot), *also])
-    if not rows:
-        raise not_found(_("No such lot."))
-    lot = rows[0]
-    locked = bool(lot.__dict__.pop("locked", True)) and lot.seq == seq
-    return lot, locked, results
-
-
-def _selected(columns: Sequence[str] | None) -> str:
-    return "*" if columns is None else ", ".join(["id", *(c for c in columns if c != "id")])
 
 
 def default_deposit(*, start_price: Decimal, quantity: Decimal) -> Decimal:
@@ -230,13 +158,6 @@ def _validate_terms(values: dict[str, Any], *, now: dt.datetime) -> None:
         raise invalid("validation_error", _("The pickup address is required."), address=_("Required."))
 
 
-def _resolve_category(value: Any) -> Category:
-    category = value if isinstance(value, Category) else Category.objects.filter(code=value, active=True).first()
-    if category is None or not category.active:
-        raise invalid("validation_error", _("Unknown category."), category=_("Unknown category."))
-    return category
-
-
 def _apply_terms(lot: Lot, values: dict[str, Any]) -> None:
     for key, value in values.items():
         setattr(lot, key, value)
@@ -298,13 +219,6 @@ def lot_create(*, actor: Any, **terms: Any) -> Lot:
         target_label=lot.code,
         after={"status": lot.status},
     )
-    return lot
-
-
-def _own_lot(actor: Any, lot_id: int) -> Lot:
-    lot = lock_lot(lot_id)
-    if getattr(actor, "company_id", None) != lot.seller_id:
-        raise not_found(_("No such lot."))
     return lot
 
 
@@ -465,190 +379,3 @@ def lot_withdraw(*, actor: Any, lot_id: int, reason: str) -> Lot:
         url=reverse("recycling:lot_detail", args=[lot.pk]),
     )
     return lot
-
-
-# --- Photos ---------------------------------------------------------------------------
-
-
-def _reencode(upload: Any) -> tuple[bytes, bytes, tuple[int, int]]:
-    """Decode, apply the EXIF orientation, and write fresh JPEGs: no EXIF (no GPS) survives."""
-    upload.seek(0)
-    try:
-        with Image.open(io.BytesIO(upload.read())) as source:
-            source.load()
-            image = ImageOps.exif_transpose(source)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise invalid("invalid_image", _("The image could not be read."), file=str(exc)) from exc
-    image = image.convert("RGB")
-    image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
-    big = io.BytesIO()
-    image.save(big, "JPEG", quality=85, optimize=True)
-    size = image.size
-    image.thumbnail((THUMB_SIDE, THUMB_SIDE))
-    small = io.BytesIO()
-    image.save(small, "JPEG", quality=80, optimize=True)
-    return big.getvalue(), small.getvalue(), size
-
-
-@transaction.atomic
-def lot_photo_add(*, actor: Any, lot_id: int, upload: Any) -> LotPhoto:
-    """Up to 8 photos per lot: JPEG or PNG by content, ≤ 10 MB, re-encoded, with a thumbnail."""
-    from django.conf import settings
-
-    lot = _own_lot(actor, lot_id)
-    if lot.status not in Lot.EDITABLE:
-        raise conflict("not_editable", _("Photos can only change while the lot is a draft or rejected."))
-    if upload.size > settings.MAX_UPLOAD_BYTES:
-        raise invalid("file_too_large", _("The photo is larger than 10 MB."), file=_("File too large."))
-    upload.seek(0)
-    if sniff(upload.read(16)) not in (JPEG, PNG):
-        raise invalid("invalid_image", _("Only JPEG or PNG photos are accepted."), file=_("Not a JPEG or PNG image."))
-    count = lot.photos.count()
-    if count >= MAX_PHOTOS:
-        raise conflict("too_many_photos", _("A lot has at most %(n)d photos.") % {"n": MAX_PHOTOS})
-    big, small, (width, height) = _reencode(upload)
-    position = (lot.photos.aggregate(top=Max("position"))["top"] or 0) + 1
-    photo = LotPhoto(lot=lot, position=position, width=width, height=height)
-    photo.image.save("photo.jpg", ContentFile(big), save=False)
-    photo.thumbnail.save("thumb.jpg", ContentFile(small), save=False)
-    photo.save()
-    return photo
-
-
-@transaction.atomic
-def lot_photo_delete(*, actor: Any, lot_id: int, photo_id: int) -> None:
-    lot = _own_lot(actor, lot_id)
-    if lot.status not in Lot.EDITABLE:
-        raise conflict("not_editable", _("Photos can only change while the lot is a draft or rejected."))
-    photo = lot.photos.filter(pk=photo_id).first()
-    if photo is None:
-        raise not_found(_("No such photo."))
-    files = [photo.image, photo.thumbnail]
-    photo.delete()
-    transaction.on_commit(lambda: [f.storage.delete(f.name) for f in files if f.name])
-
-
-# --- Wanted requests (求购) ------------------------------------------------------------
-
-
-@transaction.atomic
-def wanted_create(
-    *,
-    actor: Any,
-    category: Any,
-    valid_until: dt.date,
-    unit: str | None = None,
-    quantity_min: Decimal | None = None,
-    quantity_max: Decimal | None = None,
-    max_unit_price: Decimal | None = None,
-    districts: list[str] | None = None,
-    note: str = "",
-) -> WantedRequest:
-    company = require_verified_company(actor, role=Company.Role.PROCESSOR)
-    category = _resolve_category(category)
-    districts = list(dict.fromkeys(districts or []))
-    bad = [d for d in districts if d not in District.values]
-    if bad:
-        raise invalid("validation_error", _("Unknown district."), districts=_("Unknown: %(d)s") % {"d": ", ".join(bad)})
-    if quantity_min is not None and quantity_min < 0 or quantity_max is not None and quantity_max <= 0:
-        raise invalid("invalid_quantity", _("Quantities must be positive."), quantity_min=_("Must be > 0."))
-    if quantity_min is not None and quantity_max is not None and quantity_max < quantity_min:
-        raise invalid("invalid_quantity", _("The maximum quantity is below the minimum."), quantity_max=_("Too low."))
-    if max_unit_price is not None and max_unit_price <= 0:
-        raise invalid("invalid_price", _("The maximum price must be positive."), max_unit_price=_("Must be > 0."))
-    if valid_until < timezone.localdate():
-        raise invalid("validation_error", _("The request would already have expired."), valid_until=_("In the past."))
-    wanted = WantedRequest.objects.create(
-        company=company,
-        created_by=actor,
-        category=category,
-        unit=unit or category.unit,
-        quantity_min=quantity_min,
-        quantity_max=quantity_max,
-        max_unit_price=max_unit_price,
-        districts=districts,
-        valid_until=valid_until,
-        note=note.strip(),
-    )
-    audit_record(
-        actor=actor,
-        action="wanted.create",
-        target_type="wanted",
-        target_id=wanted.pk,
-        target_label=str(category),
-        after={"status": wanted.status},
-    )
-    return wanted
-
-
-@transaction.atomic
-def wanted_close(*, actor: Any, wanted_id: int) -> WantedRequest:
-    wanted = WantedRequest.objects.select_for_update().filter(pk=wanted_id).first()
-    if wanted is None or (wanted.company_id != getattr(actor, "company_id", None) and not actor.is_cooperative_admin):
-        raise not_found(_("No such wanted request."))
-    if wanted.status != WantedRequest.Status.OPEN:
-        raise conflict("bad_transition", _("This wanted request is already closed."))
-    wanted.status = WantedRequest.Status.CLOSED
-    wanted.save(update_fields=["status"])
-    audit_record(
-        actor=actor,
-        action="wanted.close",
-        target_type="wanted",
-        target_id=wanted.pk,
-        target_label=str(wanted.category),
-        before={"status": "open"},
-        after={"status": "closed"},
-    )
-    return wanted
-
-
-def matching_wanted(*, lot: Lot) -> list[WantedRequest]:
-    """Open, unexpired requests whose category (or its parent class), quantity range and
-    districts admit `lot`, from companies that may still buy; oldest first."""
-    categories = [lot.category_id] + ([lot.category.parent_id] if lot.category.parent_id else [])
-    quantity = lot.quantity
-    candidates = (
-        WantedRequest.objects.filter(
-            status=WantedRequest.Status.OPEN,
-            valid_until__gte=timezone.localdate(),
-            category_id__in=categories,
-            unit=lot.unit,
-            company__status=Company.Status.VERIFIED,
-        )
-        .filter(Q(quantity_min__isnull=True) | Q(quantity_min__lte=quantity))
-        .filter(Q(quantity_max__isnull=True) | Q(quantity_max__gte=quantity))
-        .exclude(company_id=lot.seller_id)
-        .select_related("company")
-        .order_by("created_at", "id")
-    )
-    return [w for w in candidates if not w.districts or lot.district in w.districts]
-
-
-def wanted_match_lot(*, lot: Lot) -> list[WantedMatch]:
-    """Notify each processor with a matching request about `lot`, once per (lot, company).
-
-    Runs inside the publishing transaction; the unique (lot, company) row makes a second call
-    a no-op."""
-    matches: list[WantedMatch] = []
-    already = set(WantedMatch.objects.filter(lot=lot).values_list("company_id", flat=True))
-    for wanted in matching_wanted(lot=lot):
-        if wanted.company_id in already:
-            continue
-        already.add(wanted.company_id)
-        match = WantedMatch.objects.create(lot=lot, company_id=wanted.company_id, wanted=wanted)
-        matches.append(match)
-        notify(
-            users=wanted.company.members.all(),
-            kind="wanted_match",
-            title=_("A new lot matches your wanted request: %(title)s") % {"title": lot.title},
-            body=_("%(code)s · %(quantity)s %(unit)s · %(district)s · ends %(ends)s")
-            % {
-                "code": lot.code,
-                "quantity": lot.quantity_display,
-                "unit": lot.get_unit_display(),
-                "district": lot.get_district_display(),
-                "ends": timezone.localtime(lot.ends_at).strftime("%Y-%m-%d %H:%M"),
-            },
-            url=reverse("recycling:lot_detail", args=[lot.pk]),
-        )
-    return matches
