@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from auctions import selectors, services
 from auctions.models import LotEvent
-from core.errors import not_found
+from core.errors import invalid, not_found
 from recycling.models import Lot
 from recycling.selectors import lot_for
 
@@ -98,7 +98,12 @@ class LotBidsApi(APIView):
             raise NotAuthenticated()
         # No pre-read of the lot: bid_place answers 404 for a lot that is not on the board.
         data = BidInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():  # missing, not a string or number, too long: the contract's code
+            raise invalid(
+                "invalid_amount",
+                _("Give the amount as a number like 2350.00."),
+                **{name: " ".join(map(str, errors)) for name, errors in data.errors.items()},
+            )
         result = services.bid_place(
             actor=request.user,
             lot_id=lot_id,

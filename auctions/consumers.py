@@ -13,12 +13,14 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from auctions import selectors, services
 from auctions.api import bid_result_body
 from auctions.events import group_name
 from core.errors import DomainError
+from core.websocket import connection_language, connection_user
 from recycling.models import Lot
 
 log = logging.getLogger(__name__)
@@ -35,17 +37,25 @@ def _snapshot(lot_id: int, user: Any) -> dict | None:
 @database_sync_to_async
 def _events_after(lot_id: int, after_seq: int) -> list[dict] | None:
     lot = Lot.objects.filter(pk=lot_id).only("pk", "status", "format", "seq").first()
-    if lot is None or lot.seq - after_seq > REPLAY_LIMIT:
+    # After a seq the lot has not reached (a client that kept a number from elsewhere): a
+    # snapshot, which puts the client back on the lot's own numbering.
+    if lot is None or lot.seq - after_seq > REPLAY_LIMIT or after_seq > lot.seq:
         return None
     return selectors.events_after(lot=lot, after_seq=after_seq, limit=REPLAY_LIMIT)
 
 
 @database_sync_to_async
-def _bid(user: Any, lot_id: int, amount: Any, max_amount: Any) -> dict:
+def _bid(scope: dict, lot_id: int, amount: Any, max_amount: Any) -> dict:
+    user = connection_user(scope)  # read again: logged out elsewhere since the handshake → no bid
+    if user is None:
+        return {"type": "bid_result", "ok": False, "code": "not_authenticated", "detail": _("Log in to bid.")}
     try:
         result = services.bid_place(actor=user, lot_id=lot_id, amount=amount, max_amount=max_amount)
     except DomainError as exc:
-        return {"type": "bid_result", "ok": False, "code": exc.code, "detail": exc.detail}
+        return {"type": "bid_result", "ok": False, **exc.as_dict()}
+    except Exception:  # a bug must cost this bid, not the watcher's connection
+        log.exception("lot %s: bid over the socket failed", lot_id)
+        return {"type": "bid_result", "ok": False, "code": "server_error", "detail": _("The bid failed; try again.")}
     return {"type": "bid_result", "ok": True, **bid_result_body(result)}
 
 
@@ -121,6 +131,7 @@ class LotConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.lot_id = int(self.scope["url_route"]["kwargs"]["lot_id"])
         self.user = self.scope.get("user")
+        self.language = connection_language(self.scope)
         self.last_seq = 0
         self.bid_times: deque[float] = deque(maxlen=BID_RATE[0])
         self.feed: LotFeed | None = None
@@ -152,14 +163,19 @@ class LotConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        with translation.override(self.language):
+            await self._receive(text_data)
+
+    async def _receive(self, text_data: str | None) -> None:
         try:
             message = json.loads(text_data or "")
             kind = message["type"]
         except (ValueError, TypeError, KeyError):
             await self._error("bad_message", _("Send JSON objects with a type."))
             return
-        if kind == "resync" and isinstance(message.get("after_seq"), int) and message["after_seq"] >= 0:
-            await self._catch_up(message["after_seq"])
+        after_seq = message.get("after_seq")
+        if kind == "resync" and type(after_seq) is int and after_seq >= 0:  # not a bool
+            await self._catch_up(after_seq)
         elif kind == "bid" and "amount" in message:
             await self._place_bid(message)
         else:
@@ -221,7 +237,7 @@ class LotConsumer(AsyncWebsocketConsumer):
             )
             return
         self.bid_times.append(now)
-        await self._reply(await _bid(self.user, self.lot_id, message.get("amount"), message.get("max_amount")))
+        await self._reply(await _bid(self.scope, self.lot_id, message.get("amount"), message.get("max_amount")))
 
     async def _reply(self, frame: dict) -> None:
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))

@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Company, CompanyDocument
 from accounts.services import CompanyNotice, require_verified_company
@@ -119,6 +120,9 @@ class BidResult:
     outbid_company_id: int | None = None
 
 
+MAX_AMOUNT = Decimal("1e10")  # per unit: far above any price, within the columns (12 digits, 2 places)
+
+
 def _money(value: Any, field: str) -> Decimal:
     try:
         amount = Decimal(str(value))
@@ -126,7 +130,13 @@ def _money(value: Any, field: str) -> Decimal:
         raise invalid(
             "invalid_amount", _("The amount must be a number like 2350.00."), **{field: _("Not a number.")}
         ) from None
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT) or amount >= Decimal("1e10"):
+    if amount.is_finite() and amount >= MAX_AMOUNT:  # first: quantize() raises on "1e30"
+        raise invalid(
+            "invalid_amount",
+            _("The amount is too large: at most ¥%(max)s.") % {"max": f"{MAX_AMOUNT - CENT:,.2f}"},
+            **{field: _("Too large.")},
+        )
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT):
         raise invalid(
             "invalid_amount",
             _("The amount must be positive, in yuan with at most two decimals."),
@@ -404,7 +414,9 @@ def _check_minimum(lot: Lot, amount: Decimal) -> None:
     bid is checked under the lock)."""
     minimum = minimum_next_bid(lot)
     if amount < minimum:
-        raise conflict("bid_too_low", _("The minimum bid is ¥%(min)s.") % {"min": f"{minimum:.2f}"})
+        raise conflict(
+            "bid_too_low", _("The minimum bid is ¥%(min)s.") % {"min": f"{minimum:,.2f}"}, min_next_bid=f"{minimum:.2f}"
+        )
 
 
 def _outbid_notice(lot: Lot, company_id: int) -> CompanyNotice:
@@ -413,7 +425,7 @@ def _outbid_notice(lot: Lot, company_id: int) -> CompanyNotice:
         kind="outbid",
         title=_("You have been outbid on %(code)s") % {"code": lot.code},
         body=_("The price is now ¥%(price)s per %(unit)s.")
-        % {"price": f"{lot.current_price:.2f}", "unit": lot.get_unit_display()},
+        % {"price": f"{lot.current_price:,.2f}", "unit": lot.get_unit_display()},
         url=reverse("recycling:lot_detail", args=[lot.pk]),
     )
 
@@ -427,7 +439,7 @@ def _sealed_bid(
     if own is not None and amount <= own.amount:
         raise conflict(
             "bid_too_low",
-            _("A new sealed bid must be above your own ¥%(own)s.") % {"own": f"{own.amount:.2f}"},
+            _("A new sealed bid must be above your own ¥%(own)s.") % {"own": f"{own.amount:,.2f}"},
         )
     bid = _record_bid(lot, bidder, amount, by=by, proxy=False, now=now, writes=writes)
     return BidResult(bid=bid, lot=lot, leading=True)
@@ -450,17 +462,18 @@ def _english_bid(
         raise invalid(
             "invalid_amount",
             _("Bids go up in steps of ¥%(step)s from the start price ¥%(start)s.")
-            % {"step": f"{step:.2f}", "start": f"{lot.start_price:.2f}"},
+            % {"step": f"{step:,.2f}", "start": f"{lot.start_price:,.2f}"},
             amount=_("Not on the bid grid."),
         )
     standing = _standing(lot, company, standing_rows)
     bidder, rival = standing.bidder, standing.rival
+    extended_to = _soft_close(lot, now)  # before the bids are recorded: their events carry the new end
     if ceiling is not None and ceiling > amount and (bidder.max_amount is None or ceiling > bidder.max_amount):
         bidder.max_amount, bidder.max_set_at = ceiling, now
         bidder.save(update_fields=["max_amount", "max_set_at"])
     bid = _record_bid(lot, bidder, amount, by=by, proxy=False, now=now, writes=writes, ranked_at=now)
     if rival is None:  # the first bid, or the leader raising its own bid
-        _soft_close(lot, now, writes)
+        _log_extension(lot, extended_to, now, writes)
         return BidResult(bid=bid, lot=lot, leading=True)
 
     leader_amount = standing.leader_amount
@@ -484,7 +497,7 @@ def _english_bid(
         answer = min(rival_max, _grid_up(lot, mine_max + increment_for(lot, mine_max)))
         _record_bid(lot, rival, answer, by=None, proxy=True, now=now, writes=writes, ranked_at=rival.max_set_at)
         leading = False
-    _soft_close(lot, now, writes)
+    _log_extension(lot, extended_to, now, writes)
     return BidResult(bid=bid, lot=lot, leading=leading, outbid_company_id=rival.company_id if leading else None)
 
 
@@ -495,25 +508,36 @@ def _grid_up(lot: Lot, price: Decimal) -> Decimal:
     return price if offset == 0 else price - offset + step
 
 
-def _soft_close(lot: Lot, now: dt.datetime, writes: _Writes) -> None:
+def _soft_close(lot: Lot, now: dt.datetime) -> dt.datetime | None:
+    """A bid at `now` inside the last `soft_close_seconds` moves the end to now + that window,
+    never past the scheduled end + `max_extension_seconds`: sets `lot.ends_at` and returns the
+    new end, or None when the end stays."""
     if lot.soft_close_seconds == 0:
-        return
+        return None
     window = dt.timedelta(seconds=lot.soft_close_seconds)
     if lot.ends_at - now >= window:
-        return
+        return None
     cap = lot.scheduled_end + dt.timedelta(seconds=lot.max_extension_seconds)
     new_end = min(now + window, cap)
-    if new_end > lot.ends_at:
-        lot.ends_at = new_end
-        writes.events.append(
-            append_event(
-                lot,
-                LotEvent.Type.EXTENDED,
-                {"status": lot.status, "ends_at": timezone.localtime(new_end).isoformat()},
-                at=now,
-                save=False,
-            )
+    if new_end <= lot.ends_at:
+        return None
+    lot.ends_at = new_end
+    return new_end
+
+
+def _log_extension(lot: Lot, new_end: dt.datetime | None, now: dt.datetime, writes: _Writes) -> None:
+    """The `extended` event, after the bids that caused it."""
+    if new_end is None:
+        return
+    writes.events.append(
+        append_event(
+            lot,
+            LotEvent.Type.EXTENDED,
+            {"status": lot.status, "ends_at": timezone.localtime(new_end).isoformat()},
+            at=now,
+            save=False,
         )
+    )
 
 
 # --- Opening and closing --------------------------------------------------------------
@@ -553,6 +577,7 @@ def lot_close(*, lot_id: int, now: dt.datetime | None = None) -> Lot | None:
             if lot.format == Lot.Format.SEALED and top is not None:
                 lot.current_price = top.amount
         lot.closed_at = now
+        reason = "" if lot.status == Lot.Status.AWARDED else _unsold_reason(top, reserve_ok, bidders, lot)
         append_event(
             lot,
             LotEvent.Type.CLOSED,
@@ -561,7 +586,7 @@ def lot_close(*, lot_id: int, now: dt.datetime | None = None) -> Lot | None:
                 "final_price": None if lot.final_price is None else f"{lot.final_price:.2f}",
                 "winner_no": top.bidder_no if lot.status == Lot.Status.AWARDED else None,
                 "bidders": bidders,
-                "reason": "" if lot.status == Lot.Status.AWARDED else _unsold_reason(top, reserve_ok, bidders, lot),
+                "reason": reason,
             },
             at=now,
         )
@@ -577,7 +602,7 @@ def lot_close(*, lot_id: int, now: dt.datetime | None = None) -> Lot | None:
                 "updated_at",
             ]
         )
-        _notify_close(lot)
+        _notify_close(lot, reason)
         # Release the losers' deposits, capture the winner's: after the commit, never in it.
         transaction.on_commit(lambda: lot_money_after_close(lot_id=lot.pk))
         return lot
@@ -591,22 +616,30 @@ def _unsold_reason(top: Bid | None, reserve_ok: bool, bidders: int, lot: Lot) ->
     return "min_bidders_not_met"
 
 
-def _notify_close(lot: Lot) -> None:
+UNSOLD_REASONS = {
+    "no_bids": gettext_lazy("Nobody bid."),
+    "reserve_not_met": gettext_lazy("The highest bid stayed below your reserve price."),
+    "min_bidders_not_met": gettext_lazy("Fewer companies bid than the lot's minimum number of bidders."),
+}
+
+
+def _notify_close(lot: Lot, reason: str = "") -> None:
     from accounts.models import User
 
     url = reverse("recycling:lot_detail", args=[lot.pk])
     seller_users = User.objects.filter(company_id=lot.seller_id)
     if lot.status == Lot.Status.AWARDED:
+        price = {"code": lot.code, "price": f"{lot.final_price:,.2f}", "unit": lot.get_unit_display()}
         notify(
             users=seller_users,
             kind="lot_awarded",
-            title=_("Your lot %(code)s was sold at ¥%(price)s") % {"code": lot.code, "price": f"{lot.final_price:.2f}"},
+            title=_("Your lot %(code)s was sold at ¥%(price)s per %(unit)s") % price,
             url=url,
         )
         notify(
             users=User.objects.filter(company_id=lot.winner_id),
             kind="auction_won",
-            title=_("You won %(code)s at ¥%(price)s") % {"code": lot.code, "price": f"{lot.final_price:.2f}"},
+            title=_("You won %(code)s at ¥%(price)s per %(unit)s") % price,
             body=_("Arrange payment and pickup from the lot page."),
             url=url,
         )
@@ -622,6 +655,7 @@ def _notify_close(lot: Lot) -> None:
             users=seller_users,
             kind="lot_unsold",
             title=_("Your lot %(code)s closed unsold") % {"code": lot.code},
+            body=UNSOLD_REASONS.get(reason, ""),
             url=url,
         )
         bidders = Bid.objects.filter(lot=lot).values("bidder_id")

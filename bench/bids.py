@@ -37,7 +37,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import re
 import signal
 import socket
 import statistics
@@ -73,7 +72,6 @@ os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 START = Decimal("1000.00")
 STEP = Decimal("10.00")
-MINIMUM = re.compile(r"¥\s*([0-9]+\.[0-9]{2})")
 
 
 def ensure_database(url: str) -> None:
@@ -281,7 +279,7 @@ def bench_in_process(lot_id: int, bidders, seconds: float, workers: str = "threa
                     tally.errors.append(exc.code)
                     return
                 tally.add(False, time.perf_counter() - t0)
-                minimum = Decimal(MINIMUM.search(str(exc.detail)).group(1))
+                minimum = Decimal(exc.extra["min_next_bid"])
             else:
                 tally.add(True, time.perf_counter() - t0)
                 minimum = result.lot.current_price + STEP
@@ -431,7 +429,7 @@ def bench_http(lot_id: int, tokens: list[str], ports: list[int], seconds: float)
                 minimum = Decimal(body["lot"]["current_price"]) + STEP
             elif response.status == 409 and body.get("code") == "bid_too_low":
                 tally.add(False, seconds_taken)
-                minimum = Decimal(MINIMUM.search(body["detail"]).group(1))
+                minimum = Decimal(body["min_next_bid"])
             else:
                 tally.errors.append(f"{response.status} {body}")
                 return

@@ -12,16 +12,26 @@ from typing import Any
 class DomainError(Exception):
     status = 409
 
-    def __init__(self, code: str, detail: str, *, status: int | None = None, fields: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        code: str,
+        detail: str,
+        *,
+        status: int | None = None,
+        fields: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+    ):
         super().__init__(detail)
         self.code = code
         self.detail = str(detail)
         if status is not None:
             self.status = status
         self.fields = fields
+        # Machine-readable facts beside the human detail (bid_too_low's min_next_bid).
+        self.extra = extra or {}
 
     def as_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "detail": self.detail}
+        body: dict[str, Any] = {"code": self.code, "detail": self.detail, **self.extra}
         if self.fields:
             body["fields"] = self.fields
         return body
@@ -39,8 +49,8 @@ def forbidden(code: str, detail: str) -> DomainError:
     return DomainError(code, detail, status=403)
 
 
-def conflict(code: str, detail: str) -> DomainError:
-    return DomainError(code, detail, status=409)
+def conflict(code: str, detail: str, **extra: Any) -> DomainError:
+    return DomainError(code, detail, status=409, extra=extra)
 
 
 def not_found(detail: str = "Not found.") -> DomainError:

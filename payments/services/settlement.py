@@ -82,7 +82,8 @@ def _net_quantity(value: Any) -> Decimal:
         raise invalid(
             "invalid_quantity", _("The net weight must be a number."), net_quantity=_("Not a number.")
         ) from None
-    if not net.is_finite() or net <= 0 or net != net.quantize(Decimal("0.001")) or net >= Decimal("1e9"):
+    # The range first: quantize() raises on a number too large for its context ("1e30").
+    if not net.is_finite() or net <= 0 or net >= Decimal("1e9") or net != net.quantize(Decimal("0.001")):
         raise invalid(
             "invalid_quantity",
             _("The net weight must be positive, with at most three decimals."),

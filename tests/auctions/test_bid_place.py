@@ -64,7 +64,7 @@ def test_too_low_names_the_minimum(live_lot, bidders):
     _refused(a, lot, "2250.00", "bid_too_low")
     _place(a, lot, "2300.00")
     error = _refused(b, lot, "2300.00", "bid_too_low")
-    assert "2350.00" in error.detail
+    assert (error.detail, error.extra) == ("最低出价为 ¥2,350.00。", {"min_next_bid": "2350.00"})
 
 
 @pytest.mark.parametrize("amount", ["2325.00", "2300.01", "abc", "-5", "0", "NaN", "1e12", "2350.001"])
@@ -226,7 +226,10 @@ def test_bid_in_the_last_minutes_extends_to_now_plus_window(live_lot, bidders):
     _place(a, lot, "2300.00")
     lot.refresh_from_db()
     assert now + dt.timedelta(seconds=299) < lot.ends_at <= timezone.now() + dt.timedelta(seconds=300)
-    assert list(LotEvent.objects.filter(lot=lot).values_list("type", flat=True))[-2:] == ["bid", "extended"]
+    bid, extended = LotEvent.objects.filter(lot=lot).order_by("-seq")[:2][::-1]
+    assert (bid.type, extended.type) == ("bid", "extended")
+    # The bid's own event already carries the end it led to (its WebSocket frame shows it).
+    assert bid.payload["ends_at"] == extended.payload["ends_at"] == timezone.localtime(lot.ends_at).isoformat()
 
 
 def test_extension_never_passes_the_cap(live_lot, bidders):
@@ -297,7 +300,7 @@ def test_repeated_outbids_update_the_unread_notice_and_mail_once(live_lot, bidde
         _place(b, lot, "2450.00")  # a outbid again, notice unread: updated, no e-mail
     notices = list(Notification.objects.filter(user=a, kind="outbid"))
     assert len(notices) == 1
-    assert "2450.00" in notices[0].body
+    assert notices[0].body == "当前价格为 ¥2,450.00/吨。"
     assert _mailed(sent_mail(), a, b) == [[a.email], [b.email]]
 
     # Once read, the next outbid is news again; another lot has its own notice.
@@ -334,7 +337,7 @@ def test_a_stale_bid_is_refused_without_taking_the_lock(live_lot, bidders):
     with CaptureQueriesContext(connection) as ctx, pytest.raises(DomainError) as refused:
         _place(b, lot, "2300.00")  # the price it heard of is already taken
 
-    assert refused.value.code == "bid_too_low" and "2350.00" in refused.value.detail
+    assert refused.value.code == "bid_too_low" and refused.value.extra == {"min_next_bid": "2350.00"}
     statements = [q["sql"].upper() for q in ctx.captured_queries]
     assert not any("FOR UPDATE" in sql or sql.startswith(("BEGIN", "SAVEPOINT")) for sql in statements)
     assert len(statements) == 1  # the lot as last committed, with the strike ban
@@ -369,7 +372,7 @@ def test_a_bid_whose_lot_moved_since_its_check_is_checked_again(live_lot, bidder
     _stale_pre_check(monkeypatch, lot.pk)
     with pytest.raises(DomainError) as refused:
         _place(b, lot, "2300.00")  # checked again on the lot as it is: too low now
-    assert refused.value.code == "bid_too_low" and "2350.00" in refused.value.detail
+    assert refused.value.code == "bid_too_low" and refused.value.extra == {"min_next_bid": "2350.00"}
     result = _place(b, lot, "2350.00")  # still high enough: queued again, and placed
     assert result.leading and result.outbid_company_id == a.company_id
     assert _visible(lot) == [(1, "2300.00", False), (2, "2350.00", False)]
@@ -386,7 +389,7 @@ def test_a_bid_that_found_the_lot_moved_too_often_waits_for_the_plain_lock(live_
 
     with pytest.raises(DomainError) as refused:
         _place(b, lot, "2300.00")
-    assert refused.value.code == "bid_too_low" and "2350.00" in refused.value.detail
+    assert refused.value.code == "bid_too_low" and refused.value.extra == {"min_next_bid": "2350.00"}
     result = _place(b, lot, "2350.00")
     assert result.leading and result.outbid_company_id == a.company_id
     assert _visible(lot) == [(1, "2300.00", False), (2, "2350.00", False)]
@@ -417,3 +420,40 @@ def test_an_outbidding_bid_reads_the_lot_twice_and_never_a_deferred_field(live_l
     assert len(lot_reads) == 2  # as last committed; under the lock (with the standing bid)
     assert result.outbid_company_id == b.company_id
     assert Notification.objects.filter(kind="outbid", user__company=b.company, read_at__isnull=True).count() == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"amount": "1e30"},
+        {"amount": 1e30},
+        {"amount": "2300.00", "max_amount": "1e30"},
+        {},
+        {"amount": "9" * 40},
+        {"amount": "2300.00", "max_amount": [1]},
+        {"amount": "2300.00", "max_amount": {"x": 1}},
+        {"amount": "-1e30"},
+    ],
+)
+def test_absurd_bids_through_the_api_are_invalid_amount_and_change_nothing(live_lot, bidders, api, body):
+    lot = live_lot()
+    (a,) = bidders(1)
+    api.force_authenticate(a)
+
+    response = api.post(f"/api/v1/lots/{lot.pk}/bids/", body, format="json")
+
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_amount")
+    lot.refresh_from_db()
+    assert (lot.bid_count, lot.seq, lot.current_price) == (0, 2, None)
+
+
+def test_a_refused_bid_names_the_minimum_for_programs_too(live_lot, bidders, api):
+    lot = live_lot()
+    a, b = bidders(2)
+    _place(a, lot, "2300.00")
+    api.force_authenticate(b)
+
+    response = api.post(f"/api/v1/lots/{lot.pk}/bids/", {"amount": "2300.00"}, format="json")
+
+    assert response.status_code == 409
+    assert response.json() == {"code": "bid_too_low", "detail": "最低出价为 ¥2,350.00。", "min_next_bid": "2350.00"}

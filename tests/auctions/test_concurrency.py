@@ -248,7 +248,7 @@ def test_the_lot_lock_serialises_a_bid_injected_between_lock_and_write(
         # (recycling.services.lock_lot_at).
         assert rival["locks"] == ([] if first_read == "waits" else [False])
         assert rival["error"].code == "bid_too_low"
-        assert "2350.00" in rival["error"].detail  # the minimum over the first bid, not the start
+        assert rival["error"].extra == {"min_next_bid": "2350.00"}  # the minimum over the first bid, not the start
         assert [(x.bidder_id, x.amount) for x in bids] == [(a.company_id, D("2300.00"))]
         assert (lot.current_price, lot.bid_count, lot.seq) == (D("2300.00"), 1, first.bid.seq)
     else:

@@ -36,9 +36,11 @@ def test_highest_bid_wins_and_everyone_is_told(live_lot, bidders, collector):
     assert _types(lot)[-1] == "closed"
     event = LotEvent.objects.get(lot=lot, type="closed")
     assert event.payload == {"status": "awarded", "final_price": "2350.00", "winner_no": 2, "bidders": 2, "reason": ""}
-    assert list(Notification.objects.filter(user=b).values_list("kind", flat=True)) == ["auction_won"]
+    won = Notification.objects.get(user=b)
+    assert (won.kind, won.title) == ("auction_won", f"您已以每吨 ¥2,350.00 竞得 {lot.code}")
     assert sorted(Notification.objects.filter(user=a).values_list("kind", flat=True)) == ["auction_lost", "outbid"]
-    assert Notification.objects.filter(user=collector, kind="lot_awarded").count() == 1
+    sold = Notification.objects.get(user=collector, kind="lot_awarded")
+    assert sold.title == f"您的标的 {lot.code} 已以每吨 ¥2,350.00 成交"
 
 
 def test_close_happens_once(live_lot, bidders):
@@ -65,7 +67,8 @@ def test_reserve_not_met_is_unsold(live_lot, bidders, collector):
     closed = services.lot_close(lot_id=lot.pk)
     assert (closed.status, closed.winner_id, closed.final_price) == ("unsold", None, None)
     assert LotEvent.objects.get(lot=lot, type="closed").payload["reason"] == "reserve_not_met"
-    assert Notification.objects.filter(user=collector, kind="lot_unsold").count() == 1
+    notice = Notification.objects.get(user=collector, kind="lot_unsold")
+    assert notice.body == "最高出价未达到您设定的保留价。"  # why it did not sell
 
 
 def test_reserve_met_exactly_is_awarded(live_lot, bidders):

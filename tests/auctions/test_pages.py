@@ -422,7 +422,7 @@ def test_a_refused_posted_bid_changes_nothing_and_says_why(client, live_lot, bid
     assert (after.current_price, after.bid_count, after.seq) == (lot.current_price, lot.bid_count, lot.seq)
     assert Bid.objects.filter(lot=lot).count() == 1
     page = client.get(response["Location"]).content.decode()
-    assert "The minimum bid is ¥2350.00." in page
+    assert "The minimum bid is ¥2,350.00." in page
 
 
 def test_posting_a_bid_needs_a_login(client, live_lot):

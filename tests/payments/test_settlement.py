@@ -204,8 +204,9 @@ def test_the_weight_is_recorded_once_and_only_by_the_cooperative(localstripe, wo
     refused = api.post(f"/api/v1/lots/{lot.pk}/settlement/weight/", {"net_quantity": "2"}, format="json")
     assert (refused.status_code, refused.json()["code"]) == (403, "not_cooperative_admin")
     admin = client_for(coop_admin)
-    bad = admin.post(f"/api/v1/lots/{lot.pk}/settlement/weight/", {"net_quantity": "-1"}, format="json")
-    assert (bad.status_code, bad.json()["code"]) == (400, "invalid_quantity")
+    for absurd in ("-1", "1e30", "NaN"):
+        bad = admin.post(f"/api/v1/lots/{lot.pk}/settlement/weight/", {"net_quantity": absurd}, format="json")
+        assert (bad.status_code, bad.json()["code"]) == (400, "invalid_quantity")
 
     ok = admin.post(f"/api/v1/lots/{lot.pk}/settlement/weight/", {"net_quantity": "30"}, format="json")
     again = admin.post(f"/api/v1/lots/{lot.pk}/settlement/weight/", {"net_quantity": "29"}, format="json")
