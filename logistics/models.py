@@ -283,7 +283,10 @@ class Weighing(models.Model):
     unit = models.CharField(_("unit"), max_length=8)
     photo = models.ImageField(_("ticket photo"), upload_to=_photo_path, blank=True)
     listed_quantity = models.DecimalField(_("listed quantity"), max_digits=12, decimal_places=3)
-    deviation = models.DecimalField(_("deviation from the listing"), max_digits=8, decimal_places=4)
+    # |net − listed| ÷ listed. The services keep net ≤ 10 × listed (deviation ≤ 9), but the
+    # column holds any ratio of the weight columns (net < 10⁹ over listed ≥ 0.001 is < 10¹²): a
+    # value it cannot hold would be refused by PostgreSQL and stored unreadable by SQLite.
+    deviation = models.DecimalField(_("deviation from the listing"), max_digits=16, decimal_places=4)
     tolerance = models.DecimalField(_("tolerance"), max_digits=5, decimal_places=4)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
     recorded_by = models.ForeignKey(

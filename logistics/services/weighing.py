@@ -7,14 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.services import require_cooperative_admin
 from core.errors import DomainError, conflict, invalid
@@ -31,10 +31,22 @@ from logistics.services.bookings import (
     _step,
 )
 from logistics.services.common import CENT, GRAM, RATIO, Status, _admins, _decimal, _users_of, booking_url, photo_file
-from recycling.models import Lot
+from recycling.models import Lot, Unit, format_quantity
 from recycling.services import lock_lot
 
 log = logging.getLogger(__name__)
+
+# A ticket is checked for plausibility before anything is written (400 `implausible_weight`).
+# A seller's estimate may be off, and the tolerance review is there for that; a net weight
+# more than NET_MAX_FACTOR times the listing is no estimate gone wrong but a unit mistake
+# (kilograms typed on a lot listed in tonnes is × 1000) or a slip of the keyboard. Ten times
+# still lets a badly understated lot through to the cooperative's review, and keeps the
+# deviation (net − listed) ÷ listed at most 9. The admin's net payable obeys the same bound.
+NET_MAX_FACTOR = Decimal(10)
+# A loaded truck is bounded too: the largest common truck scales (SCS-150) stop at 150 t,
+# three times the legal maximum gross of 49 t (GB 1589-2016). One ticket may add up the
+# booking's trips, so the gross may reach this much per trip.
+GROSS_MAX_PER_TRIP_T = Decimal(150)
 
 
 def _weights(gross: Any, tare: Any, net: Any) -> tuple[Decimal, Decimal, Decimal]:
@@ -50,6 +62,85 @@ def _weights(gross: Any, tare: Any, net: Any) -> tuple[Decimal, Decimal, Decimal
     return g, t, n
 
 
+def _in_lot_unit(lot: Lot, tonnes: Decimal) -> Decimal:
+    """`tonnes` in the lot's unit: the inverse of quantity_in_tonnes."""
+    if lot.unit == Unit.KILOGRAM:
+        return tonnes * 1000
+    if lot.unit == Unit.PIECE:
+        return (tonnes / Decimal(str(settings.LOGISTICS_PIECE_WEIGHT_T))).quantize(GRAM, rounding=ROUND_DOWN)
+    return tonnes
+
+
+def _with_kilograms_hint(detail: str, unit: str, value: Decimal, listed: Decimal) -> str:
+    """On a lot in tonnes, `detail` followed by `value` read as kilograms when that reading lies
+    within NET_MAX_FACTOR of the listing either way: the usual mistake, named."""
+    tonnes = (value / 1000).quantize(GRAM, rounding=ROUND_HALF_UP)
+    if unit != Unit.TONNE or not listed / NET_MAX_FACTOR <= tonnes <= listed * NET_MAX_FACTOR:
+        return detail
+    hint = _("%(kg)s kg is %(t)s t.") % {"kg": format_quantity(value), "t": format_quantity(tonnes)}
+    # Two sentences: a space between them in English, none after a Chinese full stop.
+    return _("%(sentence)s %(hint)s") % {"sentence": detail, "hint": hint}
+
+
+def _unit_label(unit: str) -> str:
+    return str(dict(Unit.choices).get(unit, unit))
+
+
+def _check_net(unit: str, listed: Decimal, value: Decimal, *, field: str) -> None:
+    """400 `implausible_weight` for a net (or net payable) above NET_MAX_FACTOR × the listing."""
+    limit = listed * NET_MAX_FACTOR
+    if value <= limit:
+        return
+    values = {
+        "value": format_quantity(value),
+        "factor": format_quantity(NET_MAX_FACTOR),
+        "listed": format_quantity(listed),
+        "unit": _unit_label(unit),
+    }
+    if field == "net_payable":
+        detail = _(
+            "A net payable of %(value)s is more than %(factor)s times the %(listed)s %(unit)s listed: is it in "
+            "another unit? Give it in the lot's unit (%(unit)s)."
+        )
+    else:
+        detail = _(
+            "A net weight of %(value)s is more than %(factor)s times the %(listed)s %(unit)s listed: is it in "
+            "another unit? Enter the weights in the lot's unit (%(unit)s)."
+        )
+    raise invalid(
+        "implausible_weight",
+        _with_kilograms_hint(detail % values, unit, value, listed),
+        **{field: _("More than %(factor)s × the listed quantity.") % values},
+    )
+
+
+def _check_plausible(lot: Lot, booking: Booking, gross: Decimal, net: Decimal) -> None:
+    """The net against the listing, then the gross against what the booking's trucks can weigh."""
+    _check_net(lot.unit, lot.quantity, net, field="net")
+    trips = max(booking.trips, 1)
+    limit = _in_lot_unit(lot, GROSS_MAX_PER_TRIP_T * trips)
+    if gross <= limit:
+        return
+    values = {
+        "value": format_quantity(gross),
+        "max": format_quantity(limit),
+        "unit": _unit_label(lot.unit),
+        "trips": trips,
+    }
+    detail = ngettext(
+        "A gross weight of %(value)s is more than a loaded truck weighs: at most %(max)s %(unit)s for "
+        "%(trips)d trip. Enter the weights in the lot's unit (%(unit)s).",
+        "A gross weight of %(value)s is more than loaded trucks weigh: at most %(max)s %(unit)s for "
+        "%(trips)d trips. Enter the weights in the lot's unit (%(unit)s).",
+        trips,
+    )
+    raise invalid(
+        "implausible_weight",
+        detail % values,
+        gross=_("More than %(max)s %(unit)s.") % values,
+    )
+
+
 def _deduction_quantity(weighing: Weighing, *, percent: Any, quantity: Any) -> tuple[Decimal | None, Decimal]:
     if percent not in (None, "") and quantity not in (None, ""):
         raise invalid("validation_error", _("Give a percentage or a quantity, not both."), percent=_("Both given."))
@@ -57,7 +148,15 @@ def _deduction_quantity(weighing: Weighing, *, percent: Any, quantity: Any) -> t
         share = _decimal(percent, field="percent", places=CENT)
         if share <= 0 or share >= 100:
             raise invalid("invalid_deduction", _("A percentage lies between 0 and 100."), percent=_("Out of range."))
-        return share, (weighing.net * share / 100).quantize(GRAM, rounding=ROUND_HALF_UP)
+        amount = (weighing.net * share / 100).quantize(GRAM, rounding=ROUND_HALF_UP)
+        if amount <= 0:
+            # 1 % of 0.040 t is under a kilogram: a zero deduction would break its constraint.
+            raise invalid(
+                "invalid_deduction",
+                _("This percentage of the net weight rounds to zero: give a quantity instead."),
+                percent=_("Rounds to zero."),
+            )
+        return share, amount
     if quantity in (None, ""):
         raise invalid("validation_error", _("Give a percentage or a quantity."), quantity=_("Required."))
     amount = _decimal(quantity, field="quantity", places=GRAM, code="invalid_deduction")
@@ -107,6 +206,7 @@ def weighing_record(
     if not ticket:
         raise invalid("validation_error", _("The ticket number is required."), ticket_no=_("Required."))
     g, t, n = _weights(gross, tare, net)
+    _check_plausible(lot, booking, g, n)
     now = timezone.now()
     tolerance = Decimal(str(settings.LOGISTICS_WEIGHT_TOLERANCE))
     deviation = (abs(n - lot.quantity) / lot.quantity).quantize(RATIO, rounding=ROUND_HALF_UP)
@@ -327,6 +427,7 @@ def weighing_decide(*, actor: Any, booking_id: int, reason: str, net_payable: An
         payable = _decimal(net_payable, field="net_payable", places=GRAM, code="invalid_weight")
         if payable <= 0:
             raise invalid("invalid_weight", _("The net payable must be greater than zero."), net_payable=_("> 0."))
+        _check_net(weighing.unit, weighing.listed_quantity, payable, field="net_payable")
     return _agree(lot, booking, weighing, actor=actor, how="cooperative", net_payable=payable, reason=reason)
 
 

@@ -9,8 +9,9 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 
 from auctions.models import LotEvent
@@ -19,9 +20,18 @@ from core.models import Notification
 from logistics import services
 from logistics.models import Booking, Deduction, Weighing
 from payments.models import Settlement
-from tests.logistics.conftest import advance_to
+from recycling.models import Lot
+from tests.logistics.conftest import advance_to, book, make_awarded_lot, quote, slot_for
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def platform_language():
+    """Messages in the platform's language (zh-Hans), whatever language an earlier request's
+    Accept-Language left active in this thread."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 def jpeg(name: str = "ticket.jpg") -> SimpleUploadedFile:
@@ -260,3 +270,217 @@ def test_a_weight_under_review_waits_for_the_cooperative(delivered, winner, sell
     services.weighing_decide(actor=coop_admin, booking_id=delivered.pk, reason="过磅单复核无误")
 
     assert Settlement.objects.get(lot=delivered.lot).net_quantity == Decimal("25.000")
+
+
+# Plausibility: a net weight above 10 × the listing (a unit mistake: kg typed on a lot in t is
+# × 1000) or a gross above 150 t a trip is refused before anything is written.
+
+
+@pytest.fixture
+def small_delivered(seller, winner, carrier_user, truck):
+    """A delivered booking of a 12.5 t lot (one trip of the 18 t truck)."""
+    lot = make_awarded_lot(seller=seller, winner=winner, quantity=Decimal("12.500"))
+    booking = book(winner, lot, quote(winner, lot, slot_for(lot))[0])
+    return advance_to(booking, carrier_user, "delivered")
+
+
+def ledger_of(lot_id: int) -> tuple[int, int]:
+    return Lot.objects.get(pk=lot_id).seq, LotEvent.objects.filter(lot_id=lot_id).count()
+
+
+def assert_booking_pages_answer(api, user, booking) -> None:
+    client = api.as_user(user)
+    assert client.get(f"/api/v1/bookings/{booking.pk}/").status_code == 200
+    assert client.get("/api/v1/bookings/").status_code == 200
+    assert client.get(f"/api/v1/lots/{booking.lot_id}/bookings/").status_code == 200
+
+
+def test_the_audits_overflowing_weight_is_refused_and_nothing_changes(api, small_delivered, winner, seller):
+    before = ledger_of(small_delivered.lot_id)
+    steps = small_delivered.steps.count()
+
+    response = api.as_user(winner).post(
+        f"/api/v1/bookings/{small_delivered.pk}/weighing/",
+        {"ticket_no": "T1", "gross": "999999999.000", "tare": "0.000", "net": "999999999.000"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "implausible_weight",
+        "detail": "A net weight of 999999999 is more than 10 times the 12.5 t listed: is it in another unit? "
+        "Enter the weights in the lot's unit (t).",
+        "fields": {"net": ["More than 10 × the listed quantity."]},
+    }
+    assert Booking.objects.get(pk=small_delivered.pk).status == "delivered"
+    assert not Weighing.objects.exists()
+    assert ledger_of(small_delivered.lot_id) == before
+    assert small_delivered.steps.count() == steps
+    assert not Notification.objects.filter(kind__in=["booking_weighed", "weighing_review"]).exists()
+    for user in (winner, seller):
+        assert_booking_pages_answer(api, user, small_delivered)
+
+
+def test_kilograms_typed_on_a_lot_in_tonnes_are_named(api, small_delivered, winner):
+    before = ledger_of(small_delivered.lot_id)
+
+    english = api.as_user(winner).post(
+        f"/api/v1/bookings/{small_delivered.pk}/weighing/",
+        {"ticket_no": "T1", "gross": "27680", "tare": "15200", "net": "12480"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    chinese = api.as_user(winner).post(
+        f"/api/v1/bookings/{small_delivered.pk}/weighing/",
+        {"ticket_no": "T1", "gross": "27680", "tare": "15200", "net": "12480"},
+        format="json",
+    )
+
+    assert (english.status_code, english.json()["code"]) == (400, "implausible_weight")
+    assert english.json()["detail"] == (
+        "A net weight of 12480 is more than 10 times the 12.5 t listed: is it in another unit? "
+        "Enter the weights in the lot's unit (t). 12480 kg is 12.48 t."
+    )
+    assert chinese.json()["detail"] == (
+        "净重 12480 超过挂牌数量 12.5 吨的 10 倍：是否用了别的单位？"
+        "请按本标的的单位（吨）填写重量。12480 千克即 12.48 吨。"
+    )
+    assert Booking.objects.get(pk=small_delivered.pk).status == "delivered"
+    assert not Weighing.objects.exists()
+    assert ledger_of(small_delivered.lot_id) == before
+
+
+def test_a_net_weight_at_ten_times_the_listing_passes_for_review(api, small_delivered, winner, seller):
+    response = api.as_user(winner).post(
+        f"/api/v1/bookings/{small_delivered.pk}/weighing/",
+        {"ticket_no": "T1", "gross": "140.000", "tare": "15.000", "net": "125.000"},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    weighing = Weighing.objects.get(booking=small_delivered)
+    assert (weighing.net, weighing.deviation, weighing.status) == (Decimal("125.000"), Decimal("9.0000"), "review")
+    assert response.json()["weighing"]["deviation"] == "9.0000"
+    for user in (winner, seller):
+        assert_booking_pages_answer(api, user, small_delivered)
+
+
+def test_a_gram_past_ten_times_the_listing_is_refused(small_delivered, winner):
+    with pytest.raises(DomainError) as exc:
+        weigh(winner, small_delivered, "125.001")
+
+    assert (exc.value.status, exc.value.code, exc.value.fields) == (
+        400,
+        "implausible_weight",
+        {"net": ["超过挂牌数量的 10 倍。"]},
+    )
+    assert not Weighing.objects.exists()
+
+
+def test_a_gross_heavier_than_the_bookings_trucks_is_refused(delivered, winner):
+    assert delivered.trips == 2  # 30 t on an 18 t truck: at most 2 × 150 t on the bridge
+    before = ledger_of(delivered.lot_id)
+
+    with pytest.raises(DomainError) as exc:
+        services.weighing_record(
+            actor=winner, booking_id=delivered.pk, ticket_no="T1", gross="300.001", tare="270.001", net="30.000"
+        )
+
+    assert (exc.value.status, exc.value.code, exc.value.fields) == (
+        400,
+        "implausible_weight",
+        {"gross": ["超过 300 吨。"]},
+    )
+    assert str(exc.value.detail) == "毛重 300.001 超过满载货车的重量：2 趟最多 300 吨。请按本标的的单位（吨）填写重量。"
+    assert Booking.objects.get(pk=delivered.pk).status == "delivered"
+    assert not Weighing.objects.exists()
+    assert ledger_of(delivered.lot_id) == before
+    weighing = services.weighing_record(
+        actor=winner, booking_id=delivered.pk, ticket_no="T1", gross="300.000", tare="270.000", net="30.000"
+    )
+    assert weighing.gross == Decimal("300.000")
+
+
+def test_a_lot_in_kilograms_is_weighed_in_kilograms(seller, winner, carrier_user, truck):
+    lot = make_awarded_lot(seller=seller, winner=winner, quantity=Decimal("800.000"), unit="kg")
+    booking = advance_to(book(winner, lot, quote(winner, lot, slot_for(lot))[0]), carrier_user, "delivered")
+
+    weighing = services.weighing_record(
+        actor=winner, booking_id=booking.pk, ticket_no="T1", gross="15790", tare="15000", net="790"
+    )
+
+    assert (weighing.net, weighing.unit, weighing.deviation, weighing.status) == (
+        Decimal("790.000"),
+        "kg",
+        Decimal("0.0125"),
+        "open",
+    )
+
+
+def test_the_cooperative_cannot_decide_an_implausible_net_payable(api, delivered, winner, coop_admin):
+    weigh(winner, delivered, "25.000")  # 30 t listed: under review
+    before = ledger_of(delivered.lot_id)
+
+    response = api.as_user(coop_admin).post(
+        f"/api/v1/bookings/{delivered.pk}/weighing/decide/",
+        {"reason": "复核", "net_payable": "30000"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "implausible_weight",
+        "detail": "A net payable of 30000 is more than 10 times the 30 t listed: is it in another unit? "
+        "Give it in the lot's unit (t). 30000 kg is 30 t.",
+        "fields": {"net_payable": ["More than 10 × the listed quantity."]},
+    }
+    weighing = Weighing.objects.get(booking=delivered)
+    assert (weighing.status, weighing.net_payable) == ("review", None)
+    assert not Settlement.objects.filter(lot=delivered.lot).exists()
+    assert ledger_of(delivered.lot_id) == before
+
+
+def test_a_percentage_deduction_rounding_to_zero_is_refused(delivered, winner):
+    weighing = weigh(winner, delivered, "4.000")  # 0.01 % of 4 t is 0.4 kg: 0.000 t
+    before = ledger_of(delivered.lot_id)
+
+    with pytest.raises(DomainError) as exc:
+        services.deduction_add(actor=winner, booking_id=delivered.pk, kind="impurities", percent="0.01")
+
+    assert (exc.value.status, exc.value.code, exc.value.fields) == (
+        400,
+        "invalid_deduction",
+        {"percent": ["舍入后为零。"]},
+    )
+    assert not Deduction.objects.exists()
+    assert Weighing.objects.get(pk=weighing.pk).dispute_until == weighing.dispute_until
+    assert ledger_of(delivered.lot_id) == before
+
+
+def test_a_ticket_stored_before_the_bound_reads_back_and_the_cooperative_decides_it(
+    api, small_delivered, winner, seller, coop_admin
+):
+    # What the audit left on SQLite: net 999999999 t on 12.5 t listed, deviation 79999998.92.
+    weigh(winner, small_delivered, "12.500")
+    Weighing.objects.filter(booking=small_delivered).update(
+        gross=Decimal("999999999.000"),
+        tare=Decimal("0.000"),
+        net=Decimal("999999999.000"),
+        deviation=Decimal("79999998.9200"),
+        status="review",
+    )
+
+    detail = api.as_user(seller).get(f"/api/v1/bookings/{small_delivered.pk}/")
+    assert detail.json()["weighing"]["deviation"] == "79999998.9200"
+    assert_booking_pages_answer(api, winner, small_delivered)
+
+    services.weighing_decide(
+        actor=coop_admin,
+        booking_id=small_delivered.pk,
+        reason="磅单录成 999999999，复磅 12.480 吨",
+        net_payable="12.480",
+    )
+
+    assert Settlement.objects.get(lot=small_delivered.lot).net_quantity == Decimal("12.480")
