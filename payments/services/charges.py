@@ -92,18 +92,7 @@ def _apply_charge(
         elif defaulted and intent is not None:
             outcome = _charge_after_default(settlement, intent, ids)
         elif intent is not None and intent.status == "succeeded":
-            key = f"charge:{intent.id}"
-            if not LedgerEntry.objects.filter(key=key).exists():
-                settlement.balance_paid += intent.amount
-                ledger_add(
-                    key=key,
-                    kind=LedgerEntry.Kind.CHARGE,
-                    lot_id=settlement.lot_id,
-                    company_id=settlement.buyer_id,
-                    amount=intent.amount,
-                    stripe_id=intent.id,
-                )
-            settlement.charge_intent_id, settlement.charge_status = intent.id, "succeeded"
+            _record_paid(settlement, intent)
             outcome = "succeeded"
         elif intent is not None and intent.needs_authentication:
             settlement.charge_intent_id, settlement.charge_status = intent.id, "requires_action"
@@ -145,24 +134,29 @@ def _apply_charge(
     return outcome
 
 
+def _record_paid(settlement: Settlement, intent: Intent) -> None:
+    """A balance PaymentIntent that succeeded: counted once, whoever reports it first."""
+    key = f"charge:{intent.id}"
+    if not LedgerEntry.objects.filter(key=key).exists():
+        settlement.balance_paid += intent.amount
+        ledger_add(
+            key=key,
+            kind=LedgerEntry.Kind.CHARGE,
+            lot_id=settlement.lot_id,
+            company_id=settlement.buyer_id,
+            amount=intent.amount,
+            stripe_id=intent.id,
+        )
+    settlement.charge_intent_id, settlement.charge_status = intent.id, "succeeded"
+
+
 def _charge_after_default(settlement: Settlement, intent: Intent, ids: list[int]) -> str:
     """A charge that Stripe answered after the settlement defaulted (the caller holds its
     lock): money taken is recorded and refunded, a charge waiting for the buyer's bank is
     cancelled, and the buyer is not asked to pay."""
     settlement.charge_intent_id = intent.id
     if intent.status == "succeeded":
-        settlement.charge_status = "succeeded"
-        key = f"charge:{intent.id}"
-        if not LedgerEntry.objects.filter(key=key).exists():
-            settlement.balance_paid += intent.amount
-            ledger_add(
-                key=key,
-                kind=LedgerEntry.Kind.CHARGE,
-                lot_id=settlement.lot_id,
-                company_id=settlement.buyer_id,
-                amount=intent.amount,
-                stripe_id=intent.id,
-            )
+        _record_paid(settlement, intent)
         step = step_record(
             kind=Kind.REFUND_CREATE,
             key=f"settlement-default-refund-{settlement.pk}-{intent.id}",  # as settlement_default's
