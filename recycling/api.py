@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -18,6 +19,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Company
 from accounts.services import require_cooperative_admin, require_verified_company
+from auctions.services import increment_for, minimum_next_bid
 from core.districts import District
 from core.errors import not_found
 from recycling import selectors, services
@@ -69,6 +71,10 @@ class ContactSerializer(serializers.Serializer):
     address = serializers.CharField()
 
 
+# No bid is taken any more: the next-bid figures are null.
+LOT_CLOSED = (Lot.Status.AWARDED, Lot.Status.UNSOLD, Lot.Status.WITHDRAWN)
+
+
 class LotSerializer(serializers.ModelSerializer):
     """A lot as the viewer may see it (reserve price, contact and exact place are restricted)."""
 
@@ -86,6 +92,19 @@ class LotSerializer(serializers.ModelSerializer):
     winner = serializers.SerializerMethodField()
     review_reason = serializers.SerializerMethodField()
     contact_warning = serializers.SerializerMethodField()
+    min_next_bid = serializers.SerializerMethodField(
+        help_text=(
+            "The lowest bid accepted now: start_price before the first bid (always, for a sealed lot), then "
+            "current_price + current_increment rounded up to the grid start_price + k × current_increment; "
+            "null once closed."
+        )
+    )
+    current_increment = serializers.SerializerMethodField(
+        help_text=(
+            "The step of the next bid: bid_increment, or the ladder's step at the current price "
+            "(the start price before any bid); null for a sealed lot and once closed."
+        )
+    )
 
     class Meta:
         model = Lot
@@ -109,6 +128,8 @@ class LotSerializer(serializers.ModelSerializer):
             "reserve_price",
             "reserve_met",
             "bid_increment",
+            "current_increment",
+            "min_next_bid",
             "deposit",
             "starts_at",
             "ends_at",
@@ -143,6 +164,19 @@ class LotSerializer(serializers.ModelSerializer):
         if lot.reserve_price is None or not selectors.can_see_reserve(self._user, lot):
             return None
         return f"{lot.reserve_price:.2f}"
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True))
+    def get_min_next_bid(self, lot: Lot) -> str | None:
+        if lot.status in LOT_CLOSED:
+            return None
+        return f"{minimum_next_bid(lot):.2f}"
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True))
+    def get_current_increment(self, lot: Lot) -> str | None:
+        # A sealed bid may be any amount from the start price up: it has no grid to step on.
+        if lot.status in LOT_CLOSED or lot.format == Lot.Format.SEALED:
+            return None
+        return f"{increment_for(lot):.2f}"
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_address(self, lot: Lot) -> str | None:
@@ -202,15 +236,39 @@ class LotInputSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=Lot.Format.choices, required=False)
     start_price = serializers.DecimalField(max_digits=12, decimal_places=2)
     reserve_price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
-    bid_increment = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
-    deposit = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
+    bid_increment = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text="Omitted or null: the default ladder by current price (see current_increment).",
+    )
+    deposit = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text="Omitted or null: 10% of start_price × quantity. 0.00: no deposit is needed to bid.",
+    )
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     soft_close_seconds = serializers.IntegerField(min_value=0, max_value=86_400, required=False)
     max_extension_seconds = serializers.IntegerField(min_value=0, max_value=7 * 86_400, required=False)
     min_bidders = serializers.IntegerField(min_value=1, max_value=100, required=False)
-    pickup_from = serializers.DateTimeField()
-    pickup_until = serializers.DateTimeField()
+    pickup_from = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Not before ends_at. Omitted or null: ends_at (the scheduled end of bidding).",
+    )
+    pickup_until = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "After pickup_from. Omitted or null: ends_at + max_extension_seconds (the latest possible close) "
+            f"+ {settings.PAYMENT_DAYS + services.PICKUP_DAYS_AFTER_PAYMENT} days "
+            f"({settings.PAYMENT_DAYS} days to pay, then a week to book a carrier and collect)."
+        ),
+    )
     seller_delivers = serializers.BooleanField(required=False)
 
 

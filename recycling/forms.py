@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -137,11 +138,23 @@ class LotForm(PageForm):
         max_value=100,
         initial=1,
     )
-    pickup_from = LocalDateTimeField(label=_("Pickup from"), help_text=_("After bidding ends."))
-    pickup_until = LocalDateTimeField(label=_("Pickup until"))
+    pickup_from = LocalDateTimeField(
+        label=_("Pickup from"),
+        required=False,
+        help_text=_("After bidding ends. Empty: when bidding is scheduled to end."),
+    )
+    pickup_until = LocalDateTimeField(label=_("Pickup until"), required=False)
     seller_delivers = forms.BooleanField(label=_("I deliver to the buyer"), required=False)
 
-    OPTIONAL_EMPTY_IS_NONE = ("reserve_price", "bid_increment", "deposit", "latitude", "longitude")
+    OPTIONAL_EMPTY_IS_NONE = (
+        "reserve_price",
+        "bid_increment",
+        "deposit",
+        "latitude",
+        "longitude",
+        "pickup_from",
+        "pickup_until",
+    )
 
     def __init__(self, *args: Any, lot: Lot | None = None, company: Any = None, **kwargs: Any) -> None:
         self.lot = lot
@@ -155,6 +168,9 @@ class LotForm(PageForm):
         )
         for name in ("quantity", "start_price"):
             self.fields[name].widget.attrs["min"] = "0"
+        self.fields["pickup_until"].help_text = gettext(
+            "Empty: %(days)d days after the latest possible end (the scheduled end plus the maximum extension)."
+        ) % {"days": settings.PAYMENT_DAYS + services.PICKUP_DAYS_AFTER_PAYMENT}
 
     @staticmethod
     def initial_for(lot: Lot) -> dict[str, Any]:
@@ -164,6 +180,10 @@ class LotForm(PageForm):
         if lot.deposit == services.default_deposit(start_price=lot.start_price, quantity=lot.quantity):
             # Left empty, the deposit keeps following price × quantity when they change.
             initial["deposit"] = None
+        window = services.default_pickup_window(ends_at=lot.ends_at, max_extension_seconds=lot.max_extension_seconds)
+        for name, default in zip(("pickup_from", "pickup_until"), window, strict=True):
+            if getattr(lot, name) == default:
+                initial[name] = None  # left empty, it keeps following the schedule
         return initial
 
     def terms(self) -> dict[str, Any]:

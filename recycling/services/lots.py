@@ -8,6 +8,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +32,11 @@ CENT = Decimal("0.01")
 DEFAULT_DEPOSIT_RATE = Decimal("0.10")
 # A deposit is held on the bidder's card in one payment: at most what Stripe takes in one.
 MAX_DEPOSIT = MAX_AMOUNT
+# Default pickup window (提货期): it opens at the scheduled end of bidding (no pickup is booked
+# before the award anyway) and closes PICKUP_DAYS_AFTER_PAYMENT days past the payment deadline
+# (settings.PAYMENT_DAYS) of a winner awarded at the latest possible close (the scheduled end +
+# max_extension_seconds): a soft-closed auction still leaves time to pay, book a carrier, collect.
+PICKUP_DAYS_AFTER_PAYMENT = 7
 # Heilongjiang's bounding box (WGS-84), generous by a few km at the borders.
 HEILONGJIANG = {"lat": (Decimal("43.40"), Decimal("53.60")), "lng": (Decimal("121.10"), Decimal("135.10"))}
 
@@ -76,6 +82,14 @@ def default_deposit(*, start_price: Decimal, quantity: Decimal) -> Decimal:
     """DEFAULT_DEPOSIT_RATE of the lot's value at its start price, at most MAX_DEPOSIT."""
     rated = (start_price * quantity * DEFAULT_DEPOSIT_RATE).quantize(CENT, rounding=ROUND_HALF_UP)
     return min(rated, MAX_DEPOSIT)
+
+
+def default_pickup_window(*, ends_at: dt.datetime, max_extension_seconds: int) -> tuple[dt.datetime, dt.datetime]:
+    """(pickup_from, pickup_until) of a lot that sets none: from the scheduled end of bidding to
+    PAYMENT_DAYS + PICKUP_DAYS_AFTER_PAYMENT days after its latest possible close."""
+    latest_close = ends_at + dt.timedelta(seconds=max_extension_seconds)
+    days = settings.PAYMENT_DAYS + PICKUP_DAYS_AFTER_PAYMENT
+    return ends_at, latest_close + dt.timedelta(days=days)
 
 
 def check_deposit_limit(deposit: Decimal | None) -> None:
@@ -173,12 +187,12 @@ def lot_create(*, actor: Any, **terms: Any) -> Lot:
 
     Omitted terms take their defaults: unit from the category, format english, deposit 10% of
     start price × quantity, soft close 300 s capped at 3600 s, one bidder, no reserve, the
-    default increment ladder."""
+    default increment ladder, the pickup window of default_pickup_window."""
     company = require_verified_company(actor, role=Company.Role.COLLECTOR)
     unknown = set(terms) - set(TERM_FIELDS)
     if unknown:
         raise invalid("validation_error", _("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
-    required = ("title", "category", "quantity", "start_price", "starts_at", "ends_at", "pickup_from", "pickup_until")
+    required = ("title", "category", "quantity", "start_price", "starts_at", "ends_at")
     missing = [name for name in required if terms.get(name) in (None, "")]
     if missing:
         raise invalid("validation_error", _("Missing required terms."), **{name: _("Required.") for name in missing})
@@ -203,6 +217,9 @@ def lot_create(*, actor: Any, **terms: Any) -> Lot:
     values["category"] = category
     if values["deposit"] is None and values["quantity"] and values["start_price"]:
         values["deposit"] = default_deposit(start_price=values["start_price"], quantity=values["quantity"])
+    window = default_pickup_window(ends_at=values["ends_at"], max_extension_seconds=values["max_extension_seconds"])
+    values.setdefault("pickup_from", window[0])
+    values.setdefault("pickup_until", window[1])
     now = timezone.now()
     _validate_terms(values, now=now)
     lot = Lot(seller=company, created_by=actor)
@@ -237,6 +254,7 @@ def lot_update(*, actor: Any, lot_id: int, **changes: Any) -> Lot:
         raise invalid("validation_error", _("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
     values = {name: getattr(lot, name) for name in TERM_FIELDS}
     old_default = default_deposit(start_price=lot.start_price, quantity=lot.quantity)
+    old_window = default_pickup_window(ends_at=lot.ends_at, max_extension_seconds=lot.max_extension_seconds)
     values.update(changes)
     values["category"] = _resolve_category(values["category"])
     if "deposit" not in changes and lot.deposit == old_default:
@@ -244,6 +262,14 @@ def lot_update(*, actor: Any, lot_id: int, **changes: Any) -> Lot:
         values["deposit"] = default_deposit(start_price=values["start_price"], quantity=values["quantity"])
     elif values.get("deposit") is None:
         values["deposit"] = default_deposit(start_price=values["start_price"], quantity=values["quantity"])
+    window = default_pickup_window(ends_at=values["ends_at"], max_extension_seconds=values["max_extension_seconds"])
+    for name, old, new in zip(("pickup_from", "pickup_until"), old_window, window, strict=True):
+        stored = getattr(lot, name)
+        # A bound that followed the default keeps following the schedule unless this change
+        # moves it (one sent back unchanged, as a client that PATCHes what it read does, is no
+        # move); an empty one takes the default.
+        if values[name] is None or (stored == old and values[name] == stored):
+            values[name] = new
     _validate_terms(values, now=timezone.now())
     _apply_terms(lot, values)
     lot.save()

@@ -449,6 +449,26 @@ def test_lot_create_makes_a_draft_with_times_in_beijing(web_as, collector):
     assert lot.ends_at == dt.datetime(2030, 3, 2, 10, 30, tzinfo=dt.UTC)
 
 
+def test_lot_create_without_a_pickup_window_takes_the_default_and_the_edit_form_leaves_it_empty(web_as, collector):
+    # given
+    client = web_as(collector)
+    data = lot_form_data(starts_at="2030-03-01T09:00", ends_at="2030-03-02T18:30", pickup_from="", pickup_until="")
+
+    # when
+    response = client.post("/lots/new/", data)
+
+    # then: from the end to 10 days after the latest close (end + 3600 s)
+    lot = Lot.objects.get()
+    assert response.status_code == 302
+    assert lot.pickup_from == dt.datetime(2030, 3, 2, 10, 30, tzinfo=dt.UTC)
+    assert lot.pickup_until == dt.datetime(2030, 3, 12, 11, 30, tzinfo=dt.UTC)
+    form = client.get(f"/lots/{lot.pk}/edit/").context["form"]
+    assert (form["pickup_from"].value(), form["pickup_until"].value()) == (None, None)
+    assert form.fields["pickup_until"].help_text == (
+        "Empty: 10 days after the latest possible end (the scheduled end plus the maximum extension)."
+    )
+
+
 def test_lot_create_shows_a_service_refusal_on_its_field(web_as, collector):
     response = web_as(collector).post("/lots/new/", lot_form_data(reserve_price="1000"))
 
