@@ -286,6 +286,7 @@ def bid_place(*, actor: Any, lot_id: int, amount: Any, max_amount: Any = None) -
     lot = _lot_for_bid(lot_id, company)
     now = timezone.now()
     _check_open(lot, company, now)
+    _check_lot_value(lot, ceiling or amount)
     _require_licence(company, lot, at=timezone.localdate(now))
     bidding_ban_check(company, stored=lot.stored_ban)
     deposit_hold_check(company=company, lot=lot)
@@ -343,6 +344,7 @@ _BID_COLUMNS = (
     "seller_id",
     "category_id",
     "unit",
+    "quantity",
     "format",
     "start_price",
     "bid_increment",
@@ -407,6 +409,21 @@ def _check_open(lot: Lot, company: Company, now: dt.datetime) -> None:
         raise conflict("own_lot", _("You cannot bid on your own lot."))
     if lot.status != Lot.Status.LIVE or now >= lot.ends_at or now < lot.starts_at:
         raise conflict("auction_not_live", _("This auction is not open for bids."))
+
+
+# What one lot may trade for: price × listed quantity. Its settlement (weighed at most 10× the
+# listed quantity, logistics.services.weighing, plus fees) must fit its money columns (< ¥10¹²).
+MAX_LOT_VALUE = Decimal("9e10")
+
+
+def _check_lot_value(lot: Lot, amount: Decimal) -> None:
+    if amount * lot.quantity > MAX_LOT_VALUE:
+        raise invalid(
+            "invalid_amount",
+            _("At ¥%(amount)s per %(unit)s this lot would cost more than ¥%(max)s, the most one lot trades for.")
+            % {"amount": f"{amount:,.2f}", "unit": lot.get_unit_display(), "max": f"{MAX_LOT_VALUE:,.2f}"},
+            amount=_("Too large."),
+        )
 
 
 def _check_minimum(lot: Lot, amount: Decimal) -> None:

@@ -38,6 +38,7 @@ from recycling.models import Lot
 from recycling.services import check_deposit_limit, lock_lot
 
 Status = Settlement.Status
+MAX_SETTLED = Decimal("1e12")  # the settlement's money columns: 14 digits, 2 places
 Kind = PaymentStep.Kind
 
 
@@ -111,6 +112,13 @@ def settlement_record_weight(*, actor: Any | None, lot_id: int, net_quantity: An
             raise conflict("weight_already_recorded", _("The weight of this lot is already recorded."))
         now = timezone.now()
         gross = money(settlement.unit_price * net)
+        if gross * (1 + max(settlement.buyer_fee_rate, settlement.seller_fee_rate)) >= MAX_SETTLED:
+            raise invalid(
+                "invalid_quantity",
+                _("%(net)s at ¥%(price)s comes to more than the platform settles: check the weight and its unit.")
+                % {"net": f"{net:,}", "price": f"{settlement.unit_price:,.2f}"},
+                net_quantity=_("Too large."),
+            )
         settlement.net_quantity, settlement.weighing_ref = net, (reference or "").strip()[:64]
         settlement.gross = gross
         settlement.buyer_fee = money(gross * settlement.buyer_fee_rate)

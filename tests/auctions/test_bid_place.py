@@ -457,3 +457,16 @@ def test_a_refused_bid_names_the_minimum_for_programs_too(live_lot, bidders, api
 
     assert response.status_code == 409
     assert response.json() == {"code": "bid_too_low", "detail": "最低出价为 ¥2,350.00。", "min_next_bid": "2350.00"}
+
+
+def test_a_bid_that_would_make_the_lot_worth_more_than_one_lot_trades_for_is_invalid(live_lot, bidders):
+    """30 t: ¥3,000,000,000/t is ¥90 billion, the most; a ceiling above it is refused too."""
+    lot = live_lot()
+    a, b = bidders(2)
+    _refused(a, lot, "3000000050.00", "invalid_amount")
+    _refused(a, lot, "2300.00", "invalid_amount", max_amount="3000000050.00")
+
+    _place(b, lot, "3000000000.00")
+
+    lot.refresh_from_db()
+    assert (lot.bid_count, lot.current_price) == (1, D("3000000000.00"))
