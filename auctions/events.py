@@ -78,6 +78,8 @@ def public_event(event: LotEvent, *, sealed: bool, closed: bool) -> dict[str, An
             "status": payload["status"],
             "final_price": payload.get("final_price"),
             "winner": bidder_alias(payload.get("winner_no")),
+            # Why an unsold lot did not sell (no_bids, reserve_not_met, min_bidders_not_met); "" when sold.
+            "reason": payload.get("reason") or "",
             "at": event.at.isoformat(),
         }
     # Everything else (listed, approved, opened, extended, withdrawn…) is a "status" frame,

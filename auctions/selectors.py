@@ -65,6 +65,19 @@ def events_after(*, lot: Lot, after_seq: int, limit: int = 500) -> list[dict[str
     return [public_event(event, sealed=sealed, closed=closed) for event in rows]
 
 
+def close_reason(lot: Lot) -> str:
+    """Why a closed lot did not sell, from its `closed` event: no_bids, reserve_not_met,
+    min_bidders_not_met; "" for a sold or open lot (or a log from before reasons were kept,
+    where a lot without bids still says no_bids)."""
+    if lot.status != Lot.Status.UNSOLD:
+        return ""
+    event = LotEvent.objects.filter(lot_id=lot.pk, type=LotEvent.Type.CLOSED).order_by("-seq").first()
+    reason = (event.payload.get("reason") if event else "") or ""
+    if not reason and not lot.bid_count:
+        reason = "no_bids"
+    return reason
+
+
 def bid_history(*, lot: Lot, viewer: Any = None, limit: int | None = None) -> list[dict[str, Any]]:
     """Bids newest first with the bidder's alias; a sealed lot shows no amounts until it closes;
     cooperative admins also see the company."""
@@ -141,6 +154,7 @@ def snapshot(*, lot_id: int, viewer: Any = None, bids: int = 50) -> dict[str, An
         "reserve_met": lot.reserve_met if not sealed_open else None,
         "min_next_bid": f"{minimum_next_bid(lot):.2f}",
         "final_price": None if lot.final_price is None else f"{lot.final_price:.2f}",
+        "reason": close_reason(lot),
         "server_time": timezone.now().isoformat(),
         "bids": history,
     }
