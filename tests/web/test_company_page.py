@@ -27,7 +27,7 @@ def test_company_page_shows_the_details_and_the_status_badge(web_as, pending_use
     assert response.status_code == 200
     assert response.context["company"] == company
     assert b'data-status="pending"' in response.content
-    assert b">pending review</span>" in response.content
+    assert b">Pending review</span>" in response.content
     assert company.name.encode() in response.content
     assert company.credit_code.encode() in response.content
     assert b'data-notice="pending"' in response.content
