@@ -18,7 +18,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import Company
@@ -32,6 +34,7 @@ from recycling.selectors import lot_for
 from recycling.templatetags.board import unit_label
 
 MY_BIDS_PER_PAGE = 50
+MY_BIDS_WATCHED = 20  # open lots "My bids" follows over their sockets, at most
 CLOSED = (Lot.Status.AWARDED, Lot.Status.UNSOLD, Lot.Status.WITHDRAWN)
 OPEN = (Lot.Status.SCHEDULED, Lot.Status.LIVE)
 
@@ -68,13 +71,39 @@ def _bid_blocker(user: Any, lot: Lot) -> tuple[str, str] | None:
     return None
 
 
-def _js_messages(lot: Lot) -> dict[str, str]:
+def status_labels() -> dict[str, str]:
+    """The lot statuses as the page shows them ("Live", "Awarded"), for the scripts that update
+    a status badge."""
+    return {value: capfirst(str(label)) for value, label in Lot.Status.choices}
+
+
+def close_reasons(lot: Lot) -> dict[str, str]:
+    """Why a lot closed without a sale, in words, by the reason code of its `closed` event."""
+    return {
+        "no_bids": _("Nobody bid on it."),
+        "reserve_not_met": _("The highest bid did not reach the seller's reserve price."),
+        "min_bidders_not_met": _("Fewer companies bid than the %(n)s this lot required.") % {"n": lot.min_bidders},
+    }
+
+
+def _js_messages(lot: Lot) -> dict[str, Any]:
     """Every sentence live.js shows, translated here (the page's language), never in the JS."""
     return {
+        # The connection indicator speaks of the connection only; the lot's status is the badge's.
         "connecting": _("Connecting…"),
-        "live": _("Live"),
-        "reconnecting": _("Connection lost, reconnecting…"),
-        "closed": _("Closed"),
+        "connected": _("Connected"),
+        "reconnecting": _("Reconnecting…"),
+        "offline": _("Connection lost: bidding is paused on this page while it reconnects."),
+        "stale": _("%(text)s (as of the last update)"),
+        "opens_at": _("Bidding opens at %(time)s (Beijing time)."),
+        "status_labels": status_labels(),
+        "reasons": close_reasons(lot),
+        "you_lost": _("You did not win this lot."),
+        "proxy_exceeded": _("Your proxy maximum of %(amount)s has been exceeded."),
+        "price_highest": _("Highest bid"),
+        "price_no_bids": _("No bids · start price"),
+        "show_all": _("Show all %(n)s bids"),
+        "show_fewer": _("Show the latest only"),
         "ends_in": _("Ends in"),
         "starts_in": _("Starts in"),
         "closing": _("closing…"),
@@ -136,6 +165,21 @@ def live_context(request: HttpRequest, lot: Lot) -> dict[str, Any]:
         number = Bidder.objects.filter(lot=lot, company_id=lot.winner_id).values_list("number", flat=True).first()
         winner_alias = bidder_alias(number) or ""
     sealed_open = lot.format == Lot.Format.SEALED and lot.status not in CLOSED
+    is_closed = lot.status in CLOSED
+    my_alias = bidder_alias(bidder.number) if bidder else ""
+    history = selectors.bid_history(lot=lot, viewer=user, limit=50)
+    for row in history:
+        row["mine"] = bool(my_alias) and row["bidder"] == my_alias
+    # The standing at page load, as live.js computes it (the latest bid of an English lot leads),
+    # so the page says it before the socket answers, and without JavaScript.
+    standing = ""
+    if bidder is not None and not is_closed:
+        if lot.format == Lot.Format.SEALED:
+            standing = "sealed" if own_top is not None else ""
+        elif history:
+            standing = "leading" if history[0]["mine"] else "outbid"
+    you_won = bool(lot.winner_id and user.is_authenticated and lot.winner_id == user.company_id)
+    reason = selectors.close_reason(lot)
     ladder = [[None if below is None else _money(below), _money(step)] for below, step in services.INCREMENT_LADDER]
     login = _url("accounts:login")
     return {
@@ -148,7 +192,7 @@ def live_context(request: HttpRequest, lot: Lot) -> dict[str, Any]:
         "api_url": _url("api:lot-detail", lot.pk),
         "bid_url": _url("auctions:bid", lot.pk),
         "my_bids_url": _url("auctions:my_bids"),
-        "is_closed": lot.status in CLOSED,
+        "is_closed": is_closed,
         "sealed_open": sealed_open,
         "has_reserve": lot.reserve_price is not None,
         "reserve_met": lot.reserve_met,
@@ -157,12 +201,21 @@ def live_context(request: HttpRequest, lot: Lot) -> dict[str, Any]:
         "min_next_bid": services.minimum_next_bid(lot),
         "unit_label": unit_label(lot),
         "my_number": bidder.number if bidder else None,
-        "my_alias": bidder_alias(bidder.number) if bidder else "",
+        "my_alias": my_alias,
         "my_max": bidder.max_amount if bidder else None,
+        # Outbid with a proxy maximum set: the rival's bid went past it.
+        "my_max_exceeded": bool(bidder and bidder.max_amount is not None and standing == "outbid"),
         "own_top": own_top,
+        "standing": standing,
         "winner_alias": winner_alias,
-        "you_won": bool(lot.winner_id and user.is_authenticated and lot.winner_id == user.company_id),
-        "history": selectors.bid_history(lot=lot, viewer=user, limit=50),
+        "you_won": you_won,
+        "you_lost": bool(bidder and lot.status == Lot.Status.AWARDED and not you_won),
+        "close_reason": reason,
+        "close_reason_text": close_reasons(lot).get(reason, ""),
+        # What the winner does next (shown when the page learns it won, live or on load).
+        "statement_url": _url("payments:statement", lot.pk) if (you_won or blocker is None) else "",
+        "book_url": _url("logistics:book", lot.pk) if (you_won or blocker is None) and not lot.seller_delivers else "",
+        "history": history,
         "js_messages": _js_messages(lot),
         "messages_id": f"live-messages-{lot.pk}",
         "ladder_id": f"live-ladder-{lot.pk}",
@@ -269,6 +322,7 @@ def my_bids(request: HttpRequest) -> HttpResponse:
         lot.outcome = bid_outcome(lot, company.pk)
         lot.my_alias = bidder_alias(lot.my_number)
         lot.is_open = lot.status in OPEN
+        lot.unit_label = unit_label(lot)
     counts = {key: sum(1 for lot in rows if lot.outcome == key) for key in ("leading", "outbid", "won", "lost")}
     return render(
         request,
@@ -280,5 +334,35 @@ def my_bids(request: HttpRequest) -> HttpResponse:
             "closed_rows": [lot for lot in rows if not lot.is_open],
             "counts": counts,
             "verified": company.status == Company.Status.VERIFIED,
+            "watch": any(lot.is_open for lot in rows),
+            "watch_messages": _my_bids_messages(),
         },
     )
+
+
+def _my_bids_messages() -> dict[str, Any]:
+    """What static/js/my_bids.js writes into the rows as bids and closes come in."""
+    return {
+        "max_watched": MY_BIDS_WATCHED,
+        "outcomes": {
+            "leading": _("Leading"),
+            "outbid": _("Outbid"),
+            "won": _("Won"),
+            "lost": _("Lost"),
+            "sealed": _("Sealed bid in"),
+        },
+        "bid_again": _("Bid again"),
+        "watch": _("Watch"),
+        "ended": _("Ended"),
+        "price_current": _("Current price"),
+        "price_final": _("Final price"),
+        "price_highest": _("Highest bid"),
+        "proxy_exceeded": _("proxy maximum %(amount)s exceeded"),
+        "proxy_up_to": _("proxy up to %(amount)s"),
+        "status_labels": status_labels(),
+        # "%(n)s" forms for one and for many (the page counts again as frames come in).
+        "leading_one": ngettext("leading on %(counter)s lot", "leading on %(counter)s lots", 1),
+        "leading_many": ngettext("leading on %(counter)s lot", "leading on %(counter)s lots", 2),
+        "outbid_one": ngettext("outbid on %(counter)s lot", "outbid on %(counter)s lots", 1),
+        "outbid_many": ngettext("outbid on %(counter)s lot", "outbid on %(counter)s lots", 2),
+    }

@@ -8,8 +8,13 @@
 
    For tests: window.__lotEvents lists the lot frames applied, in order (snapshot, bid, closed,
    status); window.__lotReplies the bid_result and error frames; the panel's data-state is one
-   of connecting, live, leading, outbid, closed, reconnecting. window.__lotQuietResyncMs, set
-   before this script loads, shortens the quiet-lot resync (QUIET_RESYNC_MS). */
+   of connecting, live, leading, outbid, closed, reconnecting, and its data-conn one of
+   connecting, connected, reconnecting (the socket alone: "connected" once a snapshot came).
+   window.__lotQuietResyncMs, set before this script loads, shortens the quiet-lot resync
+   (QUIET_RESYNC_MS).
+
+   The lot's status badges elsewhere on the page ([data-lot-status="<id>"], the header's pill)
+   follow the frames too. */
 (function () {
   "use strict";
 
@@ -23,6 +28,7 @@
   var QUIET_RESYNC_MS = window.__lotQuietResyncMs || 20000;
   var BID_TIMEOUT_MS = 10000;
   var HISTORY_MAX = 50;
+  var HISTORY_SHOWN = 10; // rows shown before "show all": the list flows with the page
 
   window.__lotEvents = window.__lotEvents || [];
   window.__lotReplies = window.__lotReplies || [];
@@ -74,6 +80,29 @@
   }
 
   // "Bidder 3" / "竞买人 3" → 3: frames name bidders in the server's language, the page in its own.
+  // "11-27 13:02" on Beijing time, as the server writes a start time.
+  function dayTime(ms) {
+    try {
+      var parts = {};
+      new Intl.DateTimeFormat("en-GB", {
+        timeZone: TIME_ZONE,
+        month: "2-digit",
+        day: "2-digit",
+        hour: "2-digit",
+        minute: "2-digit",
+        hour12: false,
+      })
+        .formatToParts(new Date(ms))
+        .forEach(function (part) {
+          parts[part.type] = part.value;
+        });
+      return parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute;
+    } catch (e) {
+      var d = new Date(ms);
+      return two(d.getMonth() + 1) + "-" + two(d.getDate()) + " " + two(d.getHours()) + ":" + two(d.getMinutes());
+    }
+  }
+
   function aliasNumber(alias) {
     var match = String(alias || "").match(/(\d+)\s*$/);
     return match ? parseInt(match[1], 10) : null;
@@ -116,8 +145,10 @@
       lastSeq: 0,
     };
     this.offset = 0; // server clock − client clock, from the snapshot's server_time
+    this.reason = data.reason || "";
     this.ws = null;
     this.connected = false;
+    this.synced = false; // a snapshot came on this connection: the page is up to date
     this.hadConnection = false;
     this.attempt = 0;
     this.reconnectTimer = null;
@@ -127,7 +158,9 @@
     this.quietMs = Math.round(QUIET_RESYNC_MS * (0.8 + Math.random() * 0.4));
     this.pending = null; // the bid in flight: {amount, max, timer}
     this.pendingSeq = null; // our last accepted bid's seq, to learn our alias from its frame
-    this.resultStanding = null; // from bid_result while our alias is not known yet
+    // From bid_result while our alias is not known yet; at first, the server's word at page load.
+    this.resultStanding = data.standing === "leading" || data.standing === "outbid" ? data.standing : null;
+    this.historyOpen = false;
     this.standing = undefined; // not computed yet: the first render highlights nothing
     this.userEdited = false;
     this.reserveTimer = null;
@@ -145,6 +178,12 @@
       flash: root.querySelector("[data-role=flash]"),
       standing: root.querySelector("[data-role=standing]"),
       result: root.querySelector("[data-role=result]"),
+      resultText: root.querySelector("[data-role=result-text]"),
+      resultDetail: root.querySelector("[data-role=result-detail]"),
+      nextSteps: root.querySelector("[data-role=next-steps]"),
+      connBox: root.querySelector("[data-testid=connection]"),
+      historyMore: root.querySelector("[data-role=history-more]"),
+      badges: document.querySelectorAll('[data-lot-status="' + data.lot + '"]'),
       form: root.querySelector("form.live-bid-form"),
       cannot: root.querySelector("[data-testid=cannot-bid]"),
       history: root.querySelector("[data-testid=bid-history]"),
@@ -159,7 +198,10 @@
       this.el.myMax = form.querySelector("[data-role=my-max]");
       this.el.ownTop = form.querySelector("[data-role=own-top]");
       this.el.bidResult = form.querySelector("[data-role=bid-result]");
+      this.el.bidNote = form.querySelector("[data-role=bid-note]");
     }
+    root.dataset.js = "on";
+    this.el.connBox.hidden = false;
     this.bind();
     this.tick();
     var self = this;
@@ -179,6 +221,12 @@
       this.el.amount.addEventListener("input", function () {
         self.userEdited = true;
         self.renderTotal();
+      });
+    }
+    if (this.el.historyMore) {
+      this.el.historyMore.addEventListener("click", function () {
+        self.historyOpen = !self.historyOpen;
+        self.renderHistoryMore();
       });
     }
     window.addEventListener("online", function () {
@@ -233,6 +281,7 @@
       if (self.ws !== ws) return;
       self.ws = null;
       self.connected = false;
+      self.synced = false;
       self.failPending();
       if (event.code === 4404) {
         self.gone = true;
@@ -321,12 +370,15 @@
     s.endsAt = parseTime(f.ends_at) || s.endsAt;
     s.startsAt = parseTime(f.starts_at) || s.startsAt;
     s.reserveMet = f.reserve_met === undefined ? s.reserveMet : f.reserve_met;
+    if (typeof f.reason === "string") this.reason = f.reason;
+    this.synced = true;
     s.bids = (f.bids || []).map(function (row) {
       return { seq: row.seq, amount: row.amount, bidder: row.bidder, proxy: !!row.proxy, at: row.created_at };
     });
     s.minNext = this.gridUp(fen(f.min_next_bid));
     if (this.pendingSeq !== null) this.learnAlias();
     this.attempt = 0;
+    if (this.isClosed()) this.clearNotices();
     this.renderHistory();
     this.updateMinNext();
   };
@@ -348,10 +400,12 @@
 
   Panel.prototype.applyStatus = function (f) {
     if (f.status) this.s.status = f.status;
+    if (this.isClosed()) this.clearNotices();
     if (f.ends_at) {
-      var before = this.s.endsAt;
-      this.s.endsAt = parseTime(f.ends_at) || before;
-      if (f.event === "extended" && this.s.endsAt !== before) {
+      this.s.endsAt = parseTime(f.ends_at) || this.s.endsAt;
+      // The bid that caused it already carried the new end (its frame comes first): the
+      // notice follows the `extended` event itself, not a change of the clock.
+      if (f.event === "extended" && !this.isClosed()) {
         this.flash(fill(this.msg.extended, { time: clockTime(this.s.endsAt) }), "extended");
       }
     }
@@ -361,7 +415,42 @@
     this.s.status = f.status;
     this.s.finalPrice = fen(f.final_price);
     if (f.winner) this.s.winner = f.winner;
+    if (typeof f.reason === "string") this.reason = f.reason;
     if (this.s.finalPrice !== null) this.s.price = this.s.finalPrice;
+    this.clearNotices();
+    // A sealed lot's amounts were hidden until now: its highest bid comes from the API.
+    if (this.s.price === null && this.s.bidCount > 0) this.fetchPrice();
+  };
+
+  // Notices about the auction in progress (an extension, a bid's answer) end with it.
+  Panel.prototype.clearNotices = function () {
+    var flash = this.el.flash;
+    if (flash.dataset.kind !== "error") {
+      flash.hidden = true;
+      flash.textContent = "";
+      flash.dataset.kind = "";
+    }
+    if (this.flashTimer) window.clearTimeout(this.flashTimer);
+    this.flashTimer = null;
+    if (this.el.bidResult) this.el.bidResult.hidden = true;
+  };
+
+  Panel.prototype.fetchPrice = function () {
+    var self = this;
+    var url = this.root.dataset.apiUrl;
+    if (!url || !window.fetch) return;
+    window
+      .fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (body) {
+        if (body && body.current_price && self.s.price === null) {
+          self.s.price = fen(body.current_price);
+          self.render();
+        }
+      })
+      .catch(function () {});
   };
 
   Panel.prototype.applyResult = function (f) {
@@ -374,12 +463,15 @@
     }
     var amount = fen(f.amount);
     var text;
+    var tone = "";
     if (this.s.format === "sealed") {
       this.ownTop = Math.max(this.ownTop || 0, amount || 0);
       text = fill(this.msg.bid_ok_sealed, { amount: yuan(amount) });
     } else {
       this.resultStanding = f.leading ? "leading" : "outbid";
       text = fill(f.leading ? this.msg.bid_ok_leading : this.msg.bid_ok_outbid, { amount: yuan(amount) });
+      // In, but a rival's proxy maximum answered at once: that is news to act on, not a success.
+      if (!f.leading) tone = "warning";
       if (pending && pending.max !== null && pending.max > amount) {
         this.myMax = Math.max(this.myMax || 0, pending.max);
       }
@@ -394,7 +486,7 @@
     if (pending && this.el.amount.value.trim() === pending.typed) this.userEdited = false;
     if (this.el.max && pending && this.el.max.value.trim() === pending.typedMax) this.el.max.value = "";
     this.updateMinNext();
-    this.showResult(text, true, "");
+    this.showResult(text, true, "", tone);
   };
 
   Panel.prototype.learnAlias = function () {
@@ -527,7 +619,7 @@
     this.showResult(this.msg.no_answer, false, "disconnected");
   };
 
-  Panel.prototype.showResult = function (text, ok, code) {
+  Panel.prototype.showResult = function (text, ok, code, tone) {
     var el = this.el.bidResult;
     if (!el) {
       if (ok === false) this.flash(text, "error");
@@ -537,7 +629,8 @@
     el.textContent = text;
     el.dataset.ok = ok === null ? "" : String(ok);
     el.dataset.code = code || "";
-    el.className = "live-bid-result" + (ok === false ? " is-error" : ok ? " is-ok" : "");
+    el.dataset.tone = tone || (ok === false ? "error" : ok ? "ok" : "");
+    el.className = "live-bid-result is-" + (el.dataset.tone || "pending");
   };
 
   Panel.prototype.flash = function (text, kind) {
@@ -577,9 +670,17 @@
     return aliasNumber(top.bidder) === this.myNumber ? "leading" : "outbid";
   };
 
+  // The socket: "connected" once this connection's snapshot came (the page is up to date),
+  // "reconnecting" after a drop or a failed first try, "connecting" before the first answer.
+  Panel.prototype.connState = function () {
+    if (this.connected && this.synced) return "connected";
+    return this.hadConnection || this.attempt > 0 ? "reconnecting" : "connecting";
+  };
+
   Panel.prototype.state = function () {
     if (this.isClosed()) return "closed";
-    if (!this.connected) return this.hadConnection ? "reconnecting" : "connecting";
+    var conn = this.connState();
+    if (conn !== "connected") return conn;
     if (this.standing === "leading" || this.standing === "outbid") return this.standing;
     return "live";
   };
@@ -594,25 +695,36 @@
       if (this.el.bidResult.dataset.ok === "true") this.el.bidResult.hidden = true;
     }
     var state = this.state();
+    var conn = this.connState();
+    var closed = this.isClosed();
+    var offline = conn === "reconnecting" && !closed;
     this.root.dataset.state = state;
+    this.root.dataset.conn = conn;
     this.root.dataset.status = s.status;
     this.root.dataset.seq = String(s.lastSeq);
 
-    var connText = {
-      connecting: msg.connecting,
-      reconnecting: msg.reconnecting,
-      closed: msg.closed,
-    }[state];
-    this.el.conn.textContent = connText || msg.live;
+    // The connection indicator names the connection; the lot's status is its badge's.
+    this.el.conn.textContent = msg[conn];
+    var statusText = (msg.status_labels || {})[s.status] || s.status;
+    Array.prototype.forEach.call(this.el.badges, function (badge) {
+      if (badge.dataset.status === s.status) return;
+      badge.dataset.status = s.status;
+      badge.className = "badge lot-status lot-status-" + s.status;
+      badge.textContent = statusText;
+    });
 
     // Price
     var label, price;
     if (s.status === "awarded" && s.finalPrice !== null) {
       label = msg.price_final;
       price = s.finalPrice;
-    } else if (s.format === "sealed" && !this.isClosed()) {
+    } else if (s.format === "sealed" && !closed) {
       label = msg.price_sealed;
       price = this.start;
+    } else if (closed) {
+      // Unsold or withdrawn: the highest bid, never a "current" price.
+      label = s.price !== null ? msg.price_highest : s.bidCount ? msg.price_highest : msg.price_no_bids;
+      price = s.price !== null ? s.price : s.bidCount ? null : this.start;
     } else if (s.price !== null) {
       label = msg.price_current;
       price = s.price;
@@ -621,8 +733,8 @@
       price = this.start;
     }
     this.el.priceLabel.textContent = label;
-    this.el.price.textContent = yuan(price) + "/" + this.unit;
-    this.el.price.dataset.amount = plain(price);
+    this.el.price.textContent = price === null ? "—" : yuan(price) + "/" + this.unit;
+    this.el.price.dataset.amount = price === null ? "" : plain(price);
     this.el.count.textContent = fill(s.bidCount === 1 ? msg.bids_one : msg.bids_many, { n: s.bidCount });
 
     var badge = this.el.reserve;
@@ -644,46 +756,80 @@
         standingEl.classList.add("is-new");
       }
       standingEl.dataset.standing = this.standing;
-      standingEl.textContent =
+      var standingText =
         this.standing === "sealed"
           ? fill(msg.sealed_in, { amount: yuan(this.ownTop) })
           : this.standing === "leading"
             ? msg.leading
             : msg.outbid;
+      // While the page is cut off, the standing is what it was: say so, and dim it.
+      standingEl.textContent = offline ? fill(msg.stale, { text: standingText }) : standingText;
+      standingEl.classList.toggle("is-stale", offline);
     } else {
       standingEl.hidden = true;
       standingEl.dataset.standing = "";
     }
 
-    // Result once closed
+    // Result once closed: who won, whether it was us, why nobody did; the winner's next steps.
     var result = this.el.result;
-    if (this.isClosed()) {
-      result.hidden = false;
-      result.dataset.status = s.status;
+    if (closed) {
+      var text, detail = "", mine = "";
       if (s.status === "awarded") {
-        var mine = this.myNumber !== null && aliasNumber(s.winner) === this.myNumber;
-        result.textContent = mine
+        var won = this.myNumber !== null && aliasNumber(s.winner) === this.myNumber;
+        mine = won ? "won" : this.myNumber !== null ? "lost" : "";
+        text = won
           ? fill(msg.you_won, { price: yuan(s.finalPrice) + "/" + this.unit })
           : fill(msg.awarded, { price: yuan(s.finalPrice) + "/" + this.unit, winner: this.alias(s.winner) || "—" });
+        if (mine === "lost") detail = msg.you_lost;
+      } else if (s.status === "unsold") {
+        text = msg.unsold;
+        detail = (msg.reasons || {})[this.reason] || "";
       } else {
-        result.textContent = s.status === "unsold" ? msg.unsold : msg.withdrawn;
+        text = msg.withdrawn;
       }
+      result.hidden = false;
+      result.dataset.status = s.status;
+      result.dataset.mine = mine;
+      this.el.resultText.textContent = text;
+      this.el.resultDetail.textContent = detail;
+      this.el.resultDetail.hidden = !detail;
+      if (this.el.nextSteps) this.el.nextSteps.hidden = mine !== "won";
     } else {
       result.hidden = true;
     }
 
     // The form: gone once closed; disabled while a bid is in flight or before opening.
     if (this.el.form) {
-      this.el.form.hidden = this.isClosed();
-      this.el.submit.disabled = !!this.pending || !this.connected || s.status !== "live";
+      this.el.form.hidden = closed;
+      this.el.submit.disabled = !!this.pending || conn !== "connected" || s.status !== "live";
+      // Say why the button is off: the connection is lost, or the lot has not opened yet.
+      var note = "", kind = "";
+      if (!closed && offline) {
+        note = msg.offline;
+        kind = "offline";
+      } else if (s.status === "scheduled" && s.startsAt !== null) {
+        note = fill(msg.opens_at, { time: dayTime(s.startsAt) });
+        kind = "scheduled";
+      }
+      var noteEl = this.el.bidNote;
+      if (noteEl.textContent !== note) noteEl.textContent = note;
+      noteEl.hidden = !note;
+      noteEl.dataset.kind = kind;
+      noteEl.setAttribute("role", kind === "offline" ? "alert" : "status");
       if (this.el.myMax) {
+        // Outbid with a proxy maximum: the rival went past it, it no longer bids for us.
+        var exceeded = !!this.myMax && this.standing === "outbid";
         this.el.myMax.hidden = !this.myMax;
-        if (this.myMax) this.el.myMax.textContent = fill(msg.proxy_set, { amount: yuan(this.myMax) });
+        this.el.myMax.classList.toggle("is-exceeded", exceeded);
+        if (this.myMax) {
+          this.el.myMax.textContent = fill(exceeded ? msg.proxy_exceeded : msg.proxy_set, { amount: yuan(this.myMax) });
+        }
       }
       if (this.el.ownTop) this.el.ownTop.hidden = true; // the standing line says it now
     }
-    if (this.el.cannot) this.el.cannot.hidden = this.isClosed();
+    if (this.el.cannot) this.el.cannot.hidden = closed;
     this.markMine();
+    this.renderHistoryMore();
     this.tick();
   };
 
@@ -801,6 +947,20 @@
     row.classList.add("is-new");
     list.insertBefore(row, list.firstChild);
     while (list.children.length > HISTORY_MAX) list.removeChild(list.lastChild);
+  };
+
+  // The list flows with the page (no box scrolling inside the page): the latest rows, and a
+  // button for the rest.
+  Panel.prototype.renderHistoryMore = function () {
+    var button = this.el.historyMore;
+    if (!button) return;
+    var count = this.el.history.querySelectorAll(".live-bid").length;
+    var long = count > HISTORY_SHOWN;
+    this.el.history.classList.toggle("is-collapsed", long && !this.historyOpen);
+    button.hidden = !long;
+    button.setAttribute("aria-expanded", String(long && this.historyOpen));
+    var text = this.historyOpen ? this.msg.show_fewer : fill(this.msg.show_all, { n: count });
+    if (button.textContent !== text) button.textContent = text;
   };
 
   Panel.prototype.markMine = function () {

@@ -56,7 +56,7 @@ def test_a_registered_processor_is_verified_by_the_cooperative(new_page):
     user_page.reload()
     badge = user_page.locator("[data-status]")
     expect(badge).to_have_attribute("data-status", "verified")
-    expect(badge).to_have_text("verified")
+    expect(badge).to_have_text("Verified")
     expect(badge).to_be_visible()
     company.refresh_from_db()
     assert company.status == Company.Status.VERIFIED

@@ -283,7 +283,7 @@ def test_two_processors_bid_live_and_both_see_the_close(stack, browser_context):
     panel_a.get_by_test_id("bid-amount").fill("2450.00")
     panel_a.get_by_test_id("bid-submit").click()
     expect(panel_a.get_by_test_id("bid-result")).to_have_attribute("data-code", "bid_too_low")
-    expect(panel_a.get_by_test_id("bid-result")).to_contain_text("2500.00")
+    expect(panel_a.get_by_test_id("bid-result")).to_contain_text("2,500.00")
     expect(panel_a.get_by_test_id("current-price")).to_have_text("¥2,450.00/t")
 
     # Then the clock closes the lot: every page shows the closed state with the final price
@@ -294,6 +294,19 @@ def test_two_processors_bid_live_and_both_see_the_close(stack, browser_context):
     expect(panel_b.get_by_test_id("live-result")).to_have_text("You won this lot at ¥2,450.00/t.")
     expect(panel_a.get_by_test_id("live-result")).to_have_text("Sold at ¥2,450.00/t to Bidder 2.")
     expect(panel_a.get_by_test_id("bid-history")).to_contain_text("Bidder 1 (you)")
+    # The loser is told so; the winner gets its next steps; the header's badge follows the close
+    expect(panel_a.get_by_test_id("result-detail")).to_have_text("You did not win this lot.")
+    expect(panel_a.get_by_test_id("next-steps")).to_be_hidden()
+    expect(panel_v.get_by_test_id("result-detail")).to_be_hidden()
+    expect(panel_b.get_by_test_id("next-steps")).to_be_visible()
+    statement, book = f"/payments/lots/{data['lot']}/statement/", f"/logistics/lots/{data['lot']}/book/"
+    expect(panel_b.get_by_test_id("statement-link")).to_have_attribute("href", statement)
+    expect(panel_b.get_by_test_id("book-link")).to_have_attribute("href", book)
+    for page in (page_a, page_b, visitor):
+        badge = page.locator(f"[data-lot-status='{data['lot']}']")
+        expect(badge).to_have_text("Awarded")
+        expect(badge).to_have_attribute("data-status", "awarded")
+        expect(page.get_by_test_id("live-panel").get_by_test_id("connection")).to_have_text("Connected")
 
     for page in (page_a, page_b, visitor):
         events = _events(page)
@@ -430,3 +443,140 @@ def test_a_quiet_page_catches_up_on_a_lost_broadcast(stack, browser_context):
     events = _events(page)
     _assert_gap_free(events)
     assert [f["type"] for f in events if f["seq"] > seq_before] == ["bid"]
+
+
+def test_a_lost_connection_pauses_bidding_says_so_and_greys_the_standing_until_caught_up(stack, browser_context):
+    # Given processor A leading on a live lot
+    data = _make_lot(stack, seconds=120)
+    context_a = browser_context()
+    page_a = _logged_in(context_a, data["a"])
+    page_b = _logged_in(browser_context(), data["b"])
+    panel_a, panel_b = _open_lot(page_a, data["lot"]), _open_lot(page_b, data["lot"])
+    panel_a.get_by_test_id("bid-submit").click()
+    expect(panel_a).to_have_attribute("data-state", "leading")
+    standing, note = panel_a.get_by_test_id("standing"), panel_a.get_by_test_id("bid-note")
+    expect(note).to_be_hidden()
+
+    # When A's network goes away
+    context_a.set_offline(True)
+
+    # Then the page says, next to the button, that bidding is paused while it reconnects; the
+    # standing is what it was at the last update, greyed; the button is off
+    expect(panel_a).to_have_attribute("data-conn", "reconnecting")
+    expect(panel_a.get_by_test_id("connection")).to_have_text("Reconnecting…")
+    expect(note).to_be_visible()
+    expect(note).to_have_attribute("data-kind", "offline")
+    expect(note).to_have_text("Connection lost: bidding is paused on this page while it reconnects.")
+    expect(standing).to_have_text("You are the highest bidder. (as of the last update)")
+    expect(standing).to_have_class(re.compile(r"\bis-stale\b"))
+    expect(panel_a.get_by_test_id("bid-submit")).to_be_disabled()
+
+    # When B outbids A meanwhile and A's network comes back
+    panel_b.get_by_test_id("bid-submit").click()
+    expect(panel_b).to_have_attribute("data-state", "leading")
+    context_a.set_offline(False)
+
+    # Then A catches up: connected, the notice gone, the standing current again
+    expect(panel_a).to_have_attribute("data-conn", "connected", timeout=20_000)
+    expect(note).to_be_hidden()
+    expect(standing).to_have_text("You have been outbid.")
+    expect(standing).not_to_have_class(re.compile(r"\bis-stale\b"))
+    expect(panel_a.get_by_test_id("bid-submit")).to_be_enabled()
+
+
+def test_an_instant_proxy_answer_is_a_warning_and_a_spent_maximum_says_so(stack, browser_context):
+    # Given B leading with a proxy maximum of 2,500.00
+    data = _make_lot(stack, seconds=120)
+    page_a = _logged_in(browser_context(), data["a"])
+    page_b = _logged_in(browser_context(), data["b"])
+    panel_a, panel_b = _open_lot(page_a, data["lot"]), _open_lot(page_b, data["lot"])
+    panel_b.get_by_test_id("proxy").locator("summary").click()
+    panel_b.get_by_test_id("bid-max").fill("2500.00")
+    panel_b.get_by_test_id("bid-submit").click()
+    expect(panel_b.get_by_test_id("my-max")).to_have_text("Your proxy maximum: ¥2,500.00")
+
+    # When A bids 2,350.00 and B's proxy answers at once
+    panel_a.get_by_test_id("bid-amount").fill("2350.00")
+    panel_a.get_by_test_id("bid-submit").click()
+
+    # Then A's answer is a warning, not a success
+    result = panel_a.get_by_test_id("bid-result")
+    expect(result).to_have_attribute("data-tone", "warning")
+    expect(result).to_have_class(re.compile(r"\bis-warning\b"))
+    expect(result).to_contain_text("another bidder's proxy maximum is higher")
+    expect(panel_a).to_have_attribute("data-state", "outbid")
+
+    # When A goes past B's maximum
+    panel_a.get_by_test_id("bid-amount").fill("2600.00")
+    panel_a.get_by_test_id("bid-submit").click()
+    expect(result).to_have_attribute("data-tone", "ok")
+
+    # Then B's page says its maximum was exceeded
+    expect(panel_b).to_have_attribute("data-state", "outbid", timeout=LIVE_UPDATE_MS)
+    expect(panel_b.get_by_test_id("my-max")).to_have_text("Your proxy maximum of ¥2,500.00 has been exceeded.")
+    expect(panel_b.get_by_test_id("my-max")).to_have_class(re.compile(r"\bis-exceeded\b"))
+
+
+def test_a_lot_closed_below_its_reserve_says_why_and_clears_its_notices(stack, browser_context):
+    # Given a lot with a reserve of 2,400.00 ending in 8 s, a late bid extending it by at most 4 s
+    data = _make_lot(stack, seconds=8, soft_close=60, max_extension=4, reserve="2400.00")
+    page_a = _logged_in(browser_context(), data["a"])
+    panel_a = _open_lot(page_a, data["lot"])
+
+    # When A bids below the reserve (the extension notice shows) and the clock closes the lot
+    panel_a.get_by_test_id("bid-submit").click()
+    expect(panel_a.get_by_test_id("live-flash")).to_have_attribute("data-kind", "extended", timeout=5_000)
+    expect(panel_a).to_have_attribute("data-state", "closed", timeout=40_000)
+
+    # Then the panel says why it did not sell, names the price the highest bid, the header's
+    # badge says Unsold, and the notices of the running auction are gone
+    expect(panel_a.get_by_test_id("live-result")).to_have_text("Closed without a sale.")
+    expect(panel_a.get_by_test_id("result-detail")).to_have_text(
+        "The highest bid did not reach the seller's reserve price."
+    )
+    expect(panel_a.locator("[data-role=price-label]")).to_have_text("Highest bid")
+    expect(panel_a.get_by_test_id("current-price")).to_have_text("¥2,300.00/t")
+    expect(page_a.locator(f"[data-lot-status='{data['lot']}']")).to_have_text("Unsold")
+    expect(panel_a.get_by_test_id("live-flash")).to_be_hidden()
+    assert _events(page_a)[-1]["reason"] == "reserve_not_met"
+
+    # And after a reload the server says the same
+    page_a.reload()
+    expect(panel_a.get_by_test_id("result-detail")).to_have_text(
+        "The highest bid did not reach the seller's reserve price."
+    )
+    expect(panel_a.locator("[data-role=price-label]")).to_have_text("Highest bid")
+
+
+def test_my_bids_follows_the_open_lots_without_a_reload(stack, browser_context):
+    # Given A leading on a lot, with its "My bids" page open
+    data = _make_lot(stack, seconds=120)
+    page_a = _logged_in(browser_context(), data["a"])
+    page_b = _logged_in(browser_context(), data["b"])
+    panel_a = _open_lot(page_a, data["lot"])
+    panel_a.get_by_test_id("bid-submit").click()
+    expect(panel_a).to_have_attribute("data-state", "leading")
+    page_a.goto("/auctions/my-bids/")
+    row = page_a.locator(f"li.my-bid[data-lot='{data['lot']}']")
+    expect(row).to_have_attribute("data-outcome", "leading")
+    page_a.wait_for_function(f"document.querySelector(\"li.my-bid[data-lot='{data['lot']}']\").dataset.seq")
+
+    # When B outbids A
+    panel_b = _open_lot(page_b, data["lot"])
+    panel_b.get_by_test_id("bid-submit").click()
+    expect(panel_b).to_have_attribute("data-state", "leading")
+
+    # Then A's row turns to Outbid with the new price, and the summary counts it, without a reload
+    expect(row).to_have_attribute("data-outcome", "outbid", timeout=2_000)
+    expect(row.get_by_test_id("outcome")).to_have_text("Outbid")
+    expect(row.get_by_test_id("lot-price")).to_have_text("¥2,350.00/t")
+    expect(row.locator("[data-role=action]")).to_have_text("Bid again")
+    expect(page_a.locator(".my-bids-summary [data-count=outbid]")).to_have_text("outbid on 1 lot")
+    expect(page_a.locator(".my-bids-summary [data-count=leading]")).to_be_hidden()
+
+    # When A answers from its live page, the row comes back to Leading
+    page_c = page_a.context.new_page()
+    panel_c = _open_lot(page_c, data["lot"])
+    panel_c.get_by_test_id("bid-submit").click()
+    expect(row).to_have_attribute("data-outcome", "leading", timeout=2_000)
+    expect(row.get_by_test_id("lot-price")).to_have_text("¥2,400.00/t")
