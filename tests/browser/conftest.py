@@ -23,7 +23,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# One Chromium per module, not per session: Playwright's sync API keeps an event loop running in
+# this thread while it is open, and async_to_sync (Channels' tests) refuses to run beside it, so
+# modules collected after the browser tests must find it closed.
+@pytest.fixture(scope="module")
 def pw_browser():
     from playwright.sync_api import sync_playwright
 
