@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from auctions import selectors, services
 from auctions.models import LotEvent
 from core.errors import invalid, not_found
+from core.times import iso
 from recycling.models import Lot
 from recycling.selectors import lot_for
 
@@ -66,11 +67,11 @@ def bid_result_body(result: services.BidResult) -> dict:
         "id": bid.pk,
         "amount": f"{bid.amount:.2f}",
         "seq": bid.seq,
-        "created_at": bid.created_at.isoformat(),
+        "created_at": iso(bid.created_at),
         "leading": result.leading if not sealed else None,
         "lot": {
             "current_price": None if lot.current_price is None else f"{lot.current_price:.2f}",
-            "ends_at": lot.ends_at.isoformat(),
+            "ends_at": iso(lot.ends_at),
             "bid_count": lot.bid_count,
             "seq": lot.seq,
         },
@@ -88,7 +89,8 @@ class LotBidsApi(APIView):
     @extend_schema(responses=BidRowSerializer(many=True), summary="Bids, newest first (aliases; sealed amounts hidden)")
     def get(self, request, lot_id: int):
         lot = _visible_lot(request, lot_id)
-        return Response(selectors.bid_history(lot=lot, viewer=request.user))
+        rows = selectors.bid_history(lot=lot, viewer=request.user)
+        return Response([{**row, "created_at": iso(row["created_at"])} for row in rows])
 
     @extend_schema(
         request=BidInputSerializer, responses={201: BID_CREATED}, summary="Place a bid (verified processors)"

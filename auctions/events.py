@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from auctions.models import GENESIS_HASH, LotEvent
+from core.times import iso
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def public_event(event: LotEvent, *, sealed: bool, closed: bool) -> dict[str, An
             "current_price": None if hide else payload.get("current_price"),
             "bid_count": payload.get("bid_count"),
             "ends_at": payload.get("ends_at"),
-            "at": event.at.isoformat(),
+            "at": iso(event.at),
         }
     if event.type == LotEvent.Type.CLOSED:
         return {
@@ -80,7 +81,7 @@ def public_event(event: LotEvent, *, sealed: bool, closed: bool) -> dict[str, An
             "winner": bidder_alias(payload.get("winner_no")),
             # Why an unsold lot did not sell (no_bids, reserve_not_met, min_bidders_not_met); "" when sold.
             "reason": payload.get("reason") or "",
-            "at": event.at.isoformat(),
+            "at": iso(event.at),
         }
     # Everything else (listed, approved, opened, extended, withdrawn…) is a "status" frame,
     # so a client that knows only the API.md types still sees every seq.
@@ -89,7 +90,7 @@ def public_event(event: LotEvent, *, sealed: bool, closed: bool) -> dict[str, An
         "seq": event.seq,
         "status": payload.get("status"),
         "event": event.type,
-        "at": event.at.isoformat(),
+        "at": iso(event.at),
     }
     if "ends_at" in payload:
         message["ends_at"] = payload["ends_at"]

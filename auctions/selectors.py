@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from auctions.events import bidder_alias, public_event
 from auctions.models import GENESIS_HASH, Bid, LotEvent
+from core.times import iso
 from recycling.models import Lot
 
 
@@ -118,7 +119,7 @@ def ledger(*, lot: Lot, viewer: Any = None) -> list[dict[str, Any]]:
             {
                 "seq": event.seq,
                 "type": event.type,
-                "at": event.at.isoformat(),
+                "at": iso(event.at),
                 "payload": payload,
                 "prev_hash": event.prev_hash,
                 "hash": event.hash,
@@ -138,7 +139,7 @@ def snapshot(*, lot_id: int, viewer: Any = None, bids: int = 50) -> dict[str, An
         return None
     sealed_open = lot.format == Lot.Format.SEALED and lot.status not in (Lot.Status.AWARDED, Lot.Status.UNSOLD)
     history = [
-        {**row, "created_at": row["created_at"].isoformat()}
+        {**row, "created_at": iso(row["created_at"])}
         for row in bid_history(lot=lot, viewer=viewer, limit=bids)
         if row["seq"] <= lot.seq
     ]
@@ -149,12 +150,12 @@ def snapshot(*, lot_id: int, viewer: Any = None, bids: int = 50) -> dict[str, An
         "format": lot.format,
         "current_price": None if lot.current_price is None or sealed_open else f"{lot.current_price:.2f}",
         "bid_count": lot.bid_count,
-        "ends_at": lot.ends_at.isoformat(),
-        "starts_at": lot.starts_at.isoformat(),
+        "ends_at": iso(lot.ends_at),
+        "starts_at": iso(lot.starts_at),
         "reserve_met": lot.reserve_met if not sealed_open else None,
         "min_next_bid": f"{minimum_next_bid(lot):.2f}",
         "final_price": None if lot.final_price is None else f"{lot.final_price:.2f}",
         "reason": close_reason(lot),
-        "server_time": timezone.now().isoformat(),
+        "server_time": iso(timezone.now()),
         "bids": history,
     }

@@ -17,6 +17,7 @@ from django.utils import timezone
 from auctions.events import bidder_alias
 from auctions.models import LotEvent
 from auctions.selectors import ledger_verify
+from core.times import iso
 from logistics import geo, routing
 from logistics.models import Booking, BookingStep, BookingVehicle, Vehicle, Weighing
 from recycling.models import Lot
@@ -248,7 +249,7 @@ def lot_by_code(code: str) -> Lot | None:
 
 def _trace_event(event: LotEvent) -> dict[str, Any] | None:
     payload = event.payload or {}
-    base = {"at": event.at.isoformat(), "seq": event.seq, "hash": event.hash}
+    base = {"at": iso(event.at), "seq": event.seq, "hash": event.hash}
     if event.type in ("listed", "approved", "opened"):
         return {"type": event.type, **base}
     if event.type == "closed":
@@ -289,7 +290,7 @@ def _settlement_events(lot: Lot) -> list[dict[str, Any]]:
     except DatabaseError:
         log.warning("payments tables unavailable; trace of %s without settlement", lot.code)
         return []
-    return [{"type": "payment_settled", "at": at.isoformat()} for at, _status in rows]
+    return [{"type": "payment_settled", "at": iso(at)} for at, _status in rows]
 
 
 def lot_trace(lot: Lot) -> dict[str, Any]:
@@ -318,4 +319,4 @@ def decimal_or_none(value: Decimal | None) -> str | None:
 
 
 def steps_public(steps: Iterable[BookingStep]) -> list[dict[str, Any]]:
-    return [{"status": s.status, "at": s.at.isoformat()} for s in steps]
+    return [{"status": s.status, "at": iso(s.at)} for s in steps]

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.times import iso
 from payments.models import DepositHold, LedgerEntry, Payout, SavedCard, Settlement, Strike
 from payments.services.common import (
     OPEN_FOR_DEPOSITS,
@@ -50,7 +51,7 @@ def deposit_body(*, lot: Lot, hold: DepositHold | None) -> dict[str, Any]:
         "amount": _m(hold.amount if hold is not None else lot.deposit),
         "payment_intent": (hold.stripe_payment_intent_id or None) if hold is not None else None,
         "can_bid": lot.deposit == 0 or hold_admits_bids(hold, lot),
-        "expires_at": hold.expires_at.isoformat() if hold is not None and hold.expires_at else None,
+        "expires_at": iso(hold.expires_at) if hold is not None else None,
         "failure": (hold.failure_message or hold.failure_code or None) if hold is not None else None,
         "registration_opens_at": timezone.localtime(registration_opens_at(lot)).isoformat(),
     }
@@ -85,7 +86,7 @@ def lot_terms_body(lot: Lot) -> dict[str, Any]:
     return {
         "deposit": _m(terms.deposit),
         "payment_days": terms.payment_days,
-        "payment_deadline": terms.payment_deadline.isoformat() if terms.payment_deadline else None,
+        "payment_deadline": iso(terms.payment_deadline),
         "pickup_deadline": timezone.localtime(terms.pickup_until).isoformat(),
         "registration_opens_at": timezone.localtime(terms.registration_opens_at).isoformat(),
         "registration_open": terms.registration_open,
@@ -178,11 +179,11 @@ def strike_body(strike: Strike) -> dict[str, Any]:
         "company": {"id": strike.company_id, "name": strike.company.name},
         "lot": strike.lot.code if strike.lot_id else None,
         "reason": strike.reason,
-        "created_at": strike.created_at.isoformat(),
+        "created_at": iso(strike.created_at),
         "active": strike.reversed_at is None,
-        "reversed_at": strike.reversed_at.isoformat() if strike.reversed_at else None,
+        "reversed_at": iso(strike.reversed_at),
         "reversal_reason": strike.reversal_reason,
-        "company_banned_until": until.isoformat() if until else None,
+        "company_banned_until": iso(until),
     }
 
 
@@ -195,8 +196,8 @@ def payout_body(payout: Payout) -> dict[str, Any]:
         "amount": _m(payout.amount),
         "status": payout.status,
         "reference": payout.reference,
-        "created_at": payout.created_at.isoformat(),
-        "paid_at": payout.paid_at.isoformat() if payout.paid_at else None,
+        "created_at": iso(payout.created_at),
+        "paid_at": iso(payout.paid_at),
     }
 
 
