@@ -11,16 +11,17 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from accounts.models import Company, CompanyDocument
+from accounts.models import Company, CompanyDocument, User
 from core.districts import District
 from core.drf import error_responses, query_params
 from core.errors import invalid, not_found
+from core.parsers import JSONParser
 
 
 class CompanyInputSerializer(serializers.Serializer):
@@ -165,7 +166,7 @@ class TokenApi(APIView):
         if "\x00" in username or "\x00" in password:
             # No account has one, and PostgreSQL would refuse to even look it up.
             raise invalid("invalid_credentials", _("Wrong username or password."))
-        user = authenticate(request, username=username, password=password)
+        user = authenticate(request, username=User.normalize_username(username), password=password)  # as the page
         if user is None:
             raise invalid("invalid_credentials", _("Wrong username or password."))
         token, _created = Token.objects.get_or_create(user=user)

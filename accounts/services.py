@@ -117,6 +117,9 @@ def user_register(
         contact_phone=contact_phone,
         prefix="company.",
     )
+    # As Django's log-in form reads it (NFKC): "ｆｏｏ" is "foo", so nobody registers a name
+    # that logs in as another, or that the log-in page cannot find.
+    username = User.normalize_username(username)
     # "system" is how the audit log names the platform itself; no person may appear as it.
     if username.lower() in RESERVED_USERNAMES or User.objects.filter(username__iexact=username).exists():
         raise conflict("duplicate_username", _("This username is taken."))

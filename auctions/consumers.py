@@ -170,13 +170,13 @@ class LotConsumer(AsyncWebsocketConsumer):
         try:
             message = json.loads(text_data or "")
             kind = message["type"]
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, RecursionError):
             await self._error("bad_message", _("Send JSON objects with a type."))
             return
         after_seq = message.get("after_seq")
         if kind == "resync" and type(after_seq) is int and after_seq >= 0:  # not a bool
             await self._catch_up(after_seq)
-        elif kind == "bid" and "amount" in message:
+        elif kind == "bid":  # a missing amount is the REST call's invalid_amount
             await self._place_bid(message)
         else:
             await self._error("bad_message", _("Unknown or incomplete message."))

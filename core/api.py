@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -114,3 +116,12 @@ class NotificationReadApi(APIView):
             raise not_found(_("No such notification."))
         marked = services.notification_mark_read(user=request.user, notification_id=notification_id)
         return Response({"marked": marked})
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema (YAML or JSON by Accept), with its errors (a POST: 405) in the API's
+    JSON error shape rather than in YAML."""
+
+    def handle_exception(self, exc):
+        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().handle_exception(exc)

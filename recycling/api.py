@@ -12,7 +12,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +22,7 @@ from accounts.services import require_cooperative_admin, require_verified_compan
 from auctions.services import increment_for, minimum_next_bid
 from core.districts import District
 from core.errors import not_found
+from core.parsers import JSONParser
 from recycling import selectors, services
 from recycling.models import Category, Lot, LotPhoto, Unit, WantedRequest
 

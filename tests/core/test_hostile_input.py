@@ -139,3 +139,44 @@ def test_a_nul_in_an_uploaded_file_name_is_harmless(collector):
     assert response.status_code in (201, 400)
     for document in CompanyDocument.objects.all():
         assert "\x00" not in document.file.name
+
+
+DEEP = "[" * 1000 + "]" * 1000  # 2 KB, past Python's recursion limit when decoded
+
+
+@pytest.mark.parametrize(
+    "who, path",
+    [
+        (None, "/api/v1/auth/token/"),
+        (None, REGISTER_URL),
+        ("collector", "/api/v1/lots/"),
+        ("collector", "/api/v1/lots/1/photos/"),  # a view with its own parser list
+    ],
+)
+def test_json_nested_too_deeply_is_a_parse_error(collector, who, path):
+    client = _client(collector if who else None)
+
+    response = client.post(path, DEEP, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+
+
+def test_the_schema_answers_its_errors_in_the_api_error_shape():
+    response = _client().post("/api/v1/schema/")
+
+    assert (response.status_code, response["Content-Type"]) == (405, "application/json")
+    assert response.json()["code"] == "method_not_allowed"
+    assert _client().get("/api/v1/schema/").status_code == 200  # the schema itself, as before
+
+
+def test_a_username_is_read_as_the_log_in_page_reads_it():
+    """NFKC, as Django's log-in form: a full-width name is its ASCII twin, which is then taken."""
+    first = _client().post(REGISTER_URL, register_payload(username="ｆｏｏ"), format="json")
+    twin = _client().post(REGISTER_URL, register_payload(username="foo"), format="json")
+    token = _client().post("/api/v1/auth/token/", {"username": "ｆｏｏ", "password": factories.PASSWORD}, format="json")
+
+    assert first.status_code == 201
+    assert User.objects.get().username == "foo"
+    assert (twin.status_code, twin.json()["code"]) == (409, "duplicate_username")
+    assert token.status_code == 200
