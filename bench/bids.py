@@ -459,7 +459,7 @@ ORIGINS = (  # first match wins: (label, a fragment of "path:function" of a fram
     ("token authentication", "core/authentication.py"),
     ("token authentication", "rest_framework/authentication.py"),
     ("actor's company (user.company)", "accounts/services.py"),
-    ("engine (auctions.services)", "auctions/services.py"),
+    ("engine (auctions.services)", "auctions/services/"),
     ("engine (auctions.services)", "recycling/services/locks.py:lock_lot"),
 )
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import Company, CompanyDocument
 from auctions import services
 from auctions.models import Bid, LotEvent
+from auctions.services import bidding
 from core.errors import DomainError
 from recycling.models import Category, Lot
 from tests import factories
@@ -164,7 +165,7 @@ def test_price_capped_at_the_highest_maximum(live_lot, bidders):
     _place(b, lot, "2350.00", max_amount="2620.00")  # one increment over 2600 would be 2650
     lot.refresh_from_db()
     assert lot.current_price == D("2620.00")
-    assert services._leader(lot).bidder_id == b.company_id
+    assert bidding._leader(lot).bidder_id == b.company_id
 
 
 def test_equal_maxima_the_earlier_stands(live_lot, bidders):
@@ -175,7 +176,7 @@ def test_equal_maxima_the_earlier_stands(live_lot, bidders):
     assert result.leading is False
     lot.refresh_from_db()
     assert lot.current_price == D("2600.00")
-    assert services._leader(lot).bidder_id == a.company_id
+    assert bidding._leader(lot).bidder_id == a.company_id
 
 
 def test_typed_bid_equal_to_the_leaders_maximum_loses_to_it(live_lot, bidders):
@@ -185,7 +186,7 @@ def test_typed_bid_equal_to_the_leaders_maximum_loses_to_it(live_lot, bidders):
     assert _place(b, lot, "2500.00").leading is False
     lot.refresh_from_db()
     assert lot.current_price == D("2500.00")
-    assert services._leader(lot).bidder_id == a.company_id
+    assert bidding._leader(lot).bidder_id == a.company_id
 
 
 def test_maximum_below_the_next_increment_is_just_a_bid(live_lot, bidders):
@@ -207,7 +208,7 @@ def test_three_maxima(live_lot, bidders):
     _place(c, lot, "2600.00", max_amount="3100.00")  # price stood at 2550 (a leads)
     lot.refresh_from_db()
     assert lot.current_price == D("2850.00")
-    assert services._leader(lot).bidder_id == c.company_id
+    assert bidding._leader(lot).bidder_id == c.company_id
 
 
 def test_max_below_bid_is_invalid(live_lot, bidders):
@@ -345,7 +346,7 @@ def test_a_stale_bid_is_refused_without_taking_the_lock(live_lot, bidders):
 
 def _stale_pre_check(monkeypatch, lot_id):
     """The pre-check sees the lot one event behind, as a bid that raced another would."""
-    real = services._lot_for_bid
+    real = bidding._lot_for_bid
 
     def stale(lot_pk, company):
         seen = real(lot_pk, company)
@@ -353,7 +354,7 @@ def _stale_pre_check(monkeypatch, lot_id):
             seen.seq -= 1
         return seen
 
-    monkeypatch.setattr(services, "_lot_for_bid", stale)
+    monkeypatch.setattr(bidding, "_lot_for_bid", stale)
 
 
 def test_a_bid_whose_lot_moved_since_its_check_is_checked_again(live_lot, bidders, monkeypatch):
@@ -384,7 +385,7 @@ def test_a_bid_that_found_the_lot_moved_too_often_waits_for_the_plain_lock(live_
     lot = live_lot()
     a, b = bidders(2)
     _place(a, lot, "2300.00")
-    monkeypatch.setattr(services, "_REQUEUES", 0)
+    monkeypatch.setattr(bidding, "_REQUEUES", 0)
     _stale_pre_check(monkeypatch, lot.pk)
 
     with pytest.raises(DomainError) as refused:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from auctions import services
 from auctions.models import Bid, LotEvent
 from auctions.selectors import ledger_verify
+from auctions.services import bidding
 from core.errors import DomainError
 from core.models import Notification
 from recycling.models import Lot
@@ -185,7 +186,7 @@ def test_the_lot_lock_serialises_a_bid_injected_between_lock_and_write(
     lot = live_lot()
     a, b = bidders(2)
     first_thread = threading.current_thread()
-    real_lock, real_read = services.lock_lot_at, services._lot_for_bid
+    real_lock, real_read = bidding.lock_lot_at, bidding._lot_for_bid
     before_first = real_read(lot.pk, b.company)
     rival: dict = {"pid": None, "done": threading.Event(), "locks": [], "reads": 0}
 
@@ -232,8 +233,8 @@ def test_the_lot_lock_serialises_a_bid_injected_between_lock_and_write(
             assert Bid.objects.filter(lot_id=lot_id).count() == 0
         return locked
 
-    monkeypatch.setattr(services, "lock_lot_at", lock_then_let_a_rival_in)
-    monkeypatch.setattr(services, "_lot_for_bid", read)
+    monkeypatch.setattr(bidding, "lock_lot_at", lock_then_let_a_rival_in)
+    monkeypatch.setattr(bidding, "_lot_for_bid", read)
 
     first = services.bid_place(actor=a, lot_id=lot.pk, amount="2300.00")
 
@@ -305,7 +306,7 @@ def test_lock_lot_at_keeps_the_lock_only_on_the_state_it_was_given(live_lot):
 def test_a_bid_that_queued_behind_a_winner_is_told_so_and_holds_nothing(live_lot, bidders):
     """The waiter's lock (taken when the winner committed) is given back in the same statement,
     while its transaction goes on: nothing waits for its refusal."""
-    from recycling.services import lock_lot_at
+    from recycling.services import lock_lot, lock_lot_at
 
     lot = live_lot()
     (a,) = bidders(1)
@@ -322,7 +323,7 @@ def test_a_bid_that_queued_behind_a_winner_is_told_so_and_holds_nothing(live_lot
             waiter["done"].set()
 
     with transaction.atomic():
-        services.lock_lot(lot.pk)  # the winner holds the lot…
+        lock_lot(lot.pk)  # the winner holds the lot…
         thread = threading.Thread(target=queue_for_the_lock)
         thread.start()
         time.sleep(0.3)
@@ -356,7 +357,7 @@ def test_the_lots_advisory_lock_lives_with_the_row_lock_only(live_lot, bidders):
     with transaction.atomic():
         assert not lock_lot_at(lot.pk, lot.seq - 1, columns=columns)[1]
         assert _advisory_locks() == 0
-    services._lot_for_bid(lot.pk, a.company)
+    bidding._lot_for_bid(lot.pk, a.company)
     assert _advisory_locks() == 0
     with pytest.raises(DomainError):
         services.bid_place(actor=a, lot_id=lot.pk, amount="1.00")
@@ -386,12 +387,12 @@ def test_a_first_read_waits_for_a_bid_in_progress_but_not_inside_a_transaction(l
     holder.start()
     assert holding.wait(20)
     with transaction.atomic():
-        inside = services._lot_for_bid(lot.pk, a.company)
+        inside = bidding._lot_for_bid(lot.pk, a.company)
     assert (inside.seq, inside.current_price) == (lot.seq, None)  # as committed: no wait
 
     read: dict = {}
     reader = threading.Thread(
-        target=lambda: (read.update(lot=services._lot_for_bid(lot.pk, a.company)), connections.close_all())
+        target=lambda: (read.update(lot=bidding._lot_for_bid(lot.pk, a.company)), connections.close_all())
     )
     reader.start()
     reader.join(0.5)

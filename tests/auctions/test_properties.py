@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from auctions import services
 from auctions.models import Bid, LotEvent
 from auctions.selectors import ledger_verify
+from auctions.services import bidding
 from core.errors import DomainError
 from recycling.models import Lot
 
@@ -118,7 +119,7 @@ def test_english_bidding_matches_the_model(live_lot, cast, step, plan):
         model.bid(who, amount, ceiling, t)
 
         lot.refresh_from_db()
-        leader = services._leader(lot)
+        leader = bidding._leader(lot)
         assert leader.bidder_id == company_of[model.leader()]
         assert result.leading == (model.leader() == who)
         assert lot.current_price == model.price()

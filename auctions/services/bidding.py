@@ -1,21 +1,6 @@
-"""The auction engine: bid_place, lot_open, lot_close. Each runs in one transaction with the
-lot's row locked first (recycling.services.lock_lot); broadcasts and e-mails follow the commit.
-
-Rules (shared/API.md, Bids):
-- English: a bid is ≥ current price + increment (≥ start price for the first) and lies on the
-  grid start price + k × increment. Proxy bidding works like eBay's: the visible price is one
-  increment over the second-highest maximum, capped at the highest maximum; of two equal
-  maxima the earlier stands.
-- Sealed: each bidder may raise its own bid until the end; amounts stay hidden until close;
-  the highest bid wins at its own price (earlier of equal).
-- Soft close (English): a bid in the last `soft_close_seconds` moves the end to now +
-  soft_close_seconds, never past the scheduled end + max_extension_seconds.
-- Close: highest bid ≥ reserve and at least `min_bidders` distinct bidders → awarded.
-
-Default increment ladder (when a lot sets no `bid_increment`), by the current unit price:
-below ¥1,000 → ¥10; below ¥5,000 → ¥50; below ¥20,000 → ¥100; below ¥50,000 → ¥200;
-from ¥50,000 → ¥500.
-"""
+"""bid_place and everything on its path: the amount's checks, the lot read before the lock
+(_lot_for_bid) and under it (_lock_for_bid), the standing bid, English (proxy) and sealed
+bids, soft close, the outbid notice, and the bid's writes in one round trip (_write)."""
 
 from __future__ import annotations
 
@@ -29,54 +14,19 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.models import Company, CompanyDocument
 from accounts.services import CompanyNotice, require_verified_company
 from auctions.events import append_event
 from auctions.models import Bid, Bidder, LotEvent
+from auctions.services.increments import _grid_up, increment_for, minimum_next_bid
 from core.errors import DomainError, conflict, forbidden, invalid
-from core.services import notify
 from core.sql import execute_together, fetch_instances, insert_statement, mark_saved, pk_in_range
-from payments.services import (
-    STORED_BAN_FIELD,
-    STORED_BAN_SQL,
-    bidding_ban_check,
-    deposit_hold_check,
-    lot_money_after_close,
-)
+from payments.services import STORED_BAN_FIELD, STORED_BAN_SQL, bidding_ban_check, deposit_hold_check
 from recycling.models import Category, Lot
-from recycling.services import lock_lot, lock_lot_at, lock_lot_with
+from recycling.services import lock_lot_at, lock_lot_with
 
 CENT = Decimal("0.01")
-INCREMENT_LADDER: tuple[tuple[Decimal | None, Decimal], ...] = (
-    (Decimal("1000"), Decimal("10")),
-    (Decimal("5000"), Decimal("50")),
-    (Decimal("20000"), Decimal("100")),
-    (Decimal("50000"), Decimal("200")),
-    (None, Decimal("500")),
-)
-
-
-def increment_for(lot: Lot, price: Decimal | None = None) -> Decimal:
-    if lot.bid_increment:
-        return lot.bid_increment
-    price = price if price is not None else (lot.current_price or lot.start_price)
-    for below, step in INCREMENT_LADDER:
-        if below is None or price < below:
-            return step
-    return INCREMENT_LADDER[-1][1]
-
-
-def minimum_next_bid(lot: Lot) -> Decimal:
-    """The lowest bid the engine accepts now: one increment over the price, rounded up to the
-    grid (a proxy capped at an off-grid ceiling leaves the price itself off the grid)."""
-    if lot.format == Lot.Format.SEALED or lot.current_price is None:
-        return lot.start_price
-    step = increment_for(lot)
-    minimum = lot.current_price + step
-    offset = (minimum - lot.start_price) % step
-    return minimum if offset == 0 else minimum - offset + step
 
 
 @dataclass
@@ -518,13 +468,6 @@ def _english_bid(
     return BidResult(bid=bid, lot=lot, leading=leading, outbid_company_id=rival.company_id if leading else None)
 
 
-def _grid_up(lot: Lot, price: Decimal) -> Decimal:
-    """The smallest price on the lot's bid grid at or above `price`."""
-    step = increment_for(lot, price)
-    offset = (price - lot.start_price) % step
-    return price if offset == 0 else price - offset + step
-
-
 def _soft_close(lot: Lot, now: dt.datetime) -> dt.datetime | None:
     """A bid at `now` inside the last `soft_close_seconds` moves the end to now + that window,
     never past the scheduled end + `max_extension_seconds`: sets `lot.ends_at` and returns the
@@ -555,145 +498,3 @@ def _log_extension(lot: Lot, new_end: dt.datetime | None, now: dt.datetime, writ
             save=False,
         )
     )
-
-
-# --- Opening and closing --------------------------------------------------------------
-
-
-def lot_open(*, lot_id: int, now: dt.datetime | None = None) -> Lot | None:
-    """scheduled → live once `starts_at` has come; None when there is nothing to do."""
-    with transaction.atomic():
-        lot = lock_lot(lot_id)
-        now = now or timezone.now()
-        if lot.status != Lot.Status.SCHEDULED or lot.starts_at > now:
-            return None
-        lot.status = Lot.Status.LIVE
-        append_event(lot, LotEvent.Type.OPENED, {"status": lot.status}, at=now)
-        lot.save(update_fields=["status", "seq", "ledger_head", "updated_at"])
-        return lot
-
-
-def lot_close(*, lot_id: int, now: dt.datetime | None = None) -> Lot | None:
-    """live → awarded | unsold at `ends_at`, exactly once: under the lot's lock the status is
-    checked again, so a second clock (or a retry after a crash) finds nothing to do."""
-    with transaction.atomic():
-        lot = lock_lot(lot_id)
-        now = now or timezone.now()
-        if lot.status != Lot.Status.LIVE or lot.ends_at > now:
-            return None
-        top = _leader(lot)
-        bidders = Bid.objects.filter(lot=lot).values("bidder_id").distinct().count()
-        reserve_ok = top is not None and (lot.reserve_price is None or top.amount >= lot.reserve_price)
-        if top is not None and reserve_ok and bidders >= lot.min_bidders:
-            lot.status = Lot.Status.AWARDED
-            lot.winner_id = top.bidder_id
-            lot.final_price = top.amount
-            lot.current_price = top.amount
-        else:
-            lot.status = Lot.Status.UNSOLD
-            if lot.format == Lot.Format.SEALED and top is not None:
-                lot.current_price = top.amount
-        lot.closed_at = now
-        reason = "" if lot.status == Lot.Status.AWARDED else _unsold_reason(top, reserve_ok, bidders, lot)
-        append_event(
-            lot,
-            LotEvent.Type.CLOSED,
-            {
-                "status": lot.status,
-                "final_price": None if lot.final_price is None else f"{lot.final_price:.2f}",
-                "winner_no": top.bidder_no if lot.status == Lot.Status.AWARDED else None,
-                "bidders": bidders,
-                "reason": reason,
-            },
-            at=now,
-        )
-        lot.save(
-            update_fields=[
-                "status",
-                "winner",
-                "final_price",
-                "current_price",
-                "closed_at",
-                "seq",
-                "ledger_head",
-                "updated_at",
-            ]
-        )
-        _notify_close(lot, reason)
-        # Release the losers' deposits, capture the winner's: after the commit, never in it.
-        transaction.on_commit(lambda: lot_money_after_close(lot_id=lot.pk))
-        return lot
-
-
-def _unsold_reason(top: Bid | None, reserve_ok: bool, bidders: int, lot: Lot) -> str:
-    if top is None:
-        return "no_bids"
-    if not reserve_ok:
-        return "reserve_not_met"
-    return "min_bidders_not_met"
-
-
-UNSOLD_REASONS = {
-    "no_bids": gettext_lazy("Nobody bid."),
-    "reserve_not_met": gettext_lazy("The highest bid stayed below your reserve price."),
-    "min_bidders_not_met": gettext_lazy("Fewer companies bid than the lot's minimum number of bidders."),
-}
-
-
-def _notify_close(lot: Lot, reason: str = "") -> None:
-    from accounts.models import User
-
-    url = reverse("recycling:lot_detail", args=[lot.pk])
-    seller_users = User.objects.filter(company_id=lot.seller_id)
-    if lot.status == Lot.Status.AWARDED:
-        price = {"code": lot.code, "price": f"{lot.final_price:,.2f}", "unit": lot.get_unit_display()}
-        notify(
-            users=seller_users,
-            kind="lot_awarded",
-            title=_("Your lot %(code)s was sold at ¥%(price)s per %(unit)s") % price,
-            url=url,
-        )
-        notify(
-            users=User.objects.filter(company_id=lot.winner_id),
-            kind="auction_won",
-            title=_("You won %(code)s at ¥%(price)s per %(unit)s") % price,
-            body=_("Arrange payment and pickup from the lot page."),
-            url=url,
-        )
-        losers = Bid.objects.filter(lot=lot).exclude(bidder_id=lot.winner_id).values("bidder_id")
-        notify(
-            users=User.objects.filter(company_id__in=losers),
-            kind="auction_lost",
-            title=_("Auction %(code)s closed; another bidder won") % {"code": lot.code},
-            url=url,
-        )
-    else:
-        notify(
-            users=seller_users,
-            kind="lot_unsold",
-            title=_("Your lot %(code)s closed unsold") % {"code": lot.code},
-            body=UNSOLD_REASONS.get(reason, ""),
-            url=url,
-        )
-        bidders = Bid.objects.filter(lot=lot).values("bidder_id")
-        notify(
-            users=User.objects.filter(company_id__in=bidders),
-            kind="auction_lost",
-            title=_("Auction %(code)s closed without a sale") % {"code": lot.code},
-            url=url,
-        )
-
-
-def due_lot_ids(*, now: dt.datetime, limit: int = 100) -> tuple[list[int], list[int]]:
-    """Lots to open and to close now (the clock's work list)."""
-    to_open = list(
-        Lot.objects.filter(status=Lot.Status.SCHEDULED, starts_at__lte=now)
-        .order_by("starts_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    to_close = list(
-        Lot.objects.filter(status=Lot.Status.LIVE, ends_at__lte=now)
-        .order_by("ends_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return to_open, to_close
