@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.drf import error_responses
+from core.parsers import JSONParser
 from logistics import services
 from logistics.api.serializers import (
     BookingReasonSerializer,
