@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from auctions import selectors, services
 from auctions.models import LotEvent
+from core.drf import error_responses
 from core.errors import invalid, not_found
 from core.times import iso
 from recycling.models import Lot
@@ -86,14 +87,19 @@ class LotBidsApi(APIView):
         # Only placing bids is rate-limited per user; reading the history is not.
         return super().get_throttles() if self.request.method == "POST" else []
 
-    @extend_schema(responses=BidRowSerializer(many=True), summary="Bids, newest first (aliases; sealed amounts hidden)")
+    @extend_schema(
+        responses={200: BidRowSerializer(many=True), **error_responses(404)},
+        summary="Bids, newest first (aliases; sealed amounts hidden)",
+    )
     def get(self, request, lot_id: int):
         lot = _visible_lot(request, lot_id)
         rows = selectors.bid_history(lot=lot, viewer=request.user)
         return Response([{**row, "created_at": iso(row["created_at"])} for row in rows])
 
     @extend_schema(
-        request=BidInputSerializer, responses={201: BID_CREATED}, summary="Place a bid (verified processors)"
+        request=BidInputSerializer,
+        responses={201: BID_CREATED, **error_responses(400, 401, 403, 404, 409, 429)},
+        summary="Place a bid (verified processors)",
     )
     def post(self, request, lot_id: int):
         if not request.user.is_authenticated:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -190,6 +191,22 @@ ERROR_MEANINGS = {
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     """Schema entries for the error statuses an operation answers: `{200: X, **error_responses(400, 404)}`."""
     return {code: OpenApiResponse(ErrorSerializer, description=ERROR_MEANINGS[code]) for code in statuses}
+
+
+@functools.cache  # one component per serializer, however many operations list it
+def paginated(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+    """The schema of one page of `serializer_class`, for an APIView that paginates by hand
+    (a ListAPIView gets it from drf-spectacular by itself)."""
+    name = serializer_class.__name__.removesuffix("Serializer")
+    return inline_serializer(
+        f"Paginated{name}List",
+        {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )
 
 
 class Pagination(PageNumberPagination):

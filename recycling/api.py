@@ -21,6 +21,7 @@ from accounts.models import Company
 from accounts.services import require_cooperative_admin, require_verified_company
 from auctions.services import increment_for, minimum_next_bid
 from core.districts import District
+from core.drf import error_responses
 from core.errors import not_found
 from core.parsers import JSONParser
 from recycling import selectors, services
@@ -28,7 +29,7 @@ from recycling.models import Category, Lot, LotPhoto, Unit, WantedRequest
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Category
@@ -160,7 +161,7 @@ class LotSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         return getattr(request, "user", None)
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True))
     def get_reserve_price(self, lot: Lot) -> str | None:
         if lot.reserve_price is None or not selectors.can_see_reserve(self._user, lot):
             return None
@@ -294,14 +295,22 @@ class LotListApi(ListAPIView):
     serializer_class = LotSerializer
     permission_classes = [AllowAny]
 
-    @extend_schema(parameters=LOT_FILTERS, summary="The public board of published lots")
+    @extend_schema(
+        parameters=LOT_FILTERS,
+        responses={200: LotSerializer(many=True), **error_responses(400)},
+        summary="The public board of published lots",
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         return selectors.lot_search(user=self.request.user, params=self.request.query_params)
 
-    @extend_schema(request=LotInputSerializer, responses={201: LotSerializer}, summary="List a lot (draft)")
+    @extend_schema(
+        request=LotInputSerializer,
+        responses={201: LotSerializer, **error_responses(400, 401, 403)},
+        summary="List a lot (draft)",
+    )
     def post(self, request):
         if not request.user.is_authenticated:
             raise NotAuthenticated()
@@ -315,7 +324,11 @@ class LotListApi(ListAPIView):
 class LotMineApi(ListAPIView):
     serializer_class = LotSerializer
 
-    @extend_schema(parameters=LOT_FILTERS, summary="My company's lots, every status")
+    @extend_schema(
+        parameters=LOT_FILTERS,
+        responses={200: LotSerializer(many=True), **error_responses(400, 401, 403)},
+        summary="My company's lots, every status",
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -332,7 +345,10 @@ class LotMineApi(ListAPIView):
 class LotReviewQueueApi(ListAPIView):
     serializer_class = LotSerializer
 
-    @extend_schema(summary="Lots waiting for the cooperative's review, oldest first")
+    @extend_schema(
+        responses={200: LotSerializer(many=True), **error_responses(401, 403)},
+        summary="Lots waiting for the cooperative's review, oldest first",
+    )
     def get(self, request, *args, **kwargs):
         require_cooperative_admin(request.user)
         return super().get(request, *args, **kwargs)
@@ -344,14 +360,18 @@ class LotReviewQueueApi(ListAPIView):
 class LotDetailApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=LotSerializer, summary="A lot")
+    @extend_schema(responses={200: LotSerializer, **error_responses(404)}, summary="A lot")
     def get(self, request, lot_id: int):
         lot = selectors.lot_for(request.user, lot_id)
         if lot is None:
             raise not_found(_("No such lot."))
         return Response(LotSerializer(lot, context={"request": request}).data)
 
-    @extend_schema(request=LotInputSerializer, responses=LotSerializer, summary="Edit a draft or rejected lot")
+    @extend_schema(
+        request=LotInputSerializer,
+        responses={200: LotSerializer, **error_responses(400, 401, 403, 404, 409)},
+        summary="Edit a draft or rejected lot",
+    )
     def patch(self, request, lot_id: int):
         if not request.user.is_authenticated:
             raise NotAuthenticated()
@@ -371,14 +391,22 @@ class LotReasonSerializer(serializers.Serializer):
 
 
 class LotSubmitApi(APIView):
-    @extend_schema(request=None, responses=LotSerializer, summary="Submit for the cooperative's review")
+    @extend_schema(
+        request=None,
+        responses={200: LotSerializer, **error_responses(401, 403, 404, 409)},
+        summary="Submit for the cooperative's review",
+    )
     def post(self, request, lot_id: int):
         services.lot_submit(actor=request.user, lot_id=lot_id)
         return _lot_response(request, lot_id)
 
 
 class LotReviewApi(APIView):
-    @extend_schema(request=LotDecisionSerializer, responses=LotSerializer, summary="Approve or reject (cooperative)")
+    @extend_schema(
+        request=LotDecisionSerializer,
+        responses={200: LotSerializer, **error_responses(400, 401, 403, 404, 409)},
+        summary="Approve or reject (cooperative)",
+    )
     def post(self, request, lot_id: int):
         require_cooperative_admin(request.user)
         data = LotDecisionSerializer(data=request.data)
@@ -388,7 +416,11 @@ class LotReviewApi(APIView):
 
 
 class LotWithdrawApi(APIView):
-    @extend_schema(request=LotReasonSerializer, responses=LotSerializer, summary="Withdraw a lot (cooperative)")
+    @extend_schema(
+        request=LotReasonSerializer,
+        responses={200: LotSerializer, **error_responses(400, 401, 403, 404, 409)},
+        summary="Withdraw a lot (cooperative)",
+    )
     def post(self, request, lot_id: int):
         require_cooperative_admin(request.user)
         data = LotReasonSerializer(data=request.data)
@@ -405,7 +437,7 @@ class LotPhotosApi(APIView):
     permission_classes = [AllowAny]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    @extend_schema(responses=PhotoSerializer(many=True), summary="A lot's photos")
+    @extend_schema(responses={200: PhotoSerializer(many=True), **error_responses(404)}, summary="A lot's photos")
     def get(self, request, lot_id: int):
         lot = selectors.lot_for(request.user, lot_id)
         if lot is None:
@@ -414,7 +446,7 @@ class LotPhotosApi(APIView):
 
     @extend_schema(
         request={"multipart/form-data": PhotoUploadSerializer},
-        responses={201: PhotoSerializer},
+        responses={201: PhotoSerializer, **error_responses(400, 401, 403, 404, 409)},
         summary="Add a photo (JPEG/PNG ≤ 10 MB; EXIF removed)",
     )
     def post(self, request, lot_id: int):
@@ -427,7 +459,7 @@ class LotPhotosApi(APIView):
 
 
 class LotPhotoDetailApi(APIView):
-    @extend_schema(request=None, responses={204: None}, summary="Remove a photo")
+    @extend_schema(request=None, responses={204: None, **error_responses(401, 403, 404, 409)}, summary="Remove a photo")
     def delete(self, request, lot_id: int, photo_id: int):
         services.lot_photo_delete(actor=request.user, lot_id=lot_id, photo_id=photo_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -493,7 +525,11 @@ class WantedListApi(ListAPIView):
             )
         return selectors.wanted_open(category=params.get("category"))
 
-    @extend_schema(request=WantedInputSerializer, responses={201: WantedSerializer}, summary="Post a wanted request")
+    @extend_schema(
+        request=WantedInputSerializer,
+        responses={201: WantedSerializer, **error_responses(400, 401, 403)},
+        summary="Post a wanted request",
+    )
     def post(self, request):
         if not request.user.is_authenticated:
             raise NotAuthenticated()
@@ -504,7 +540,11 @@ class WantedListApi(ListAPIView):
 
 
 class WantedCloseApi(APIView):
-    @extend_schema(request=None, responses=WantedSerializer, summary="Close my wanted request")
+    @extend_schema(
+        request=None,
+        responses={200: WantedSerializer, **error_responses(401, 403, 404, 409)},
+        summary="Close my wanted request",
+    )
     def post(self, request, wanted_id: int):
         wanted = services.wanted_close(actor=request.user, wanted_id=wanted_id)
         return Response(WantedSerializer(wanted).data)

@@ -305,6 +305,7 @@ _BID_COLUMNS = (
     "soft_close_seconds",
     "max_extension_seconds",
     "status",
+    "published_at",
     "current_price",
     "bid_count",
     "seq",
@@ -353,7 +354,10 @@ def _lot_for_bid(lot_id: int, company: Company) -> Lot:
 
 
 def _check_open(lot: Lot, company: Company, now: dt.datetime) -> None:
-    if lot.status not in Lot.PUBLISHED:
+    # Not found: what the board does not show (recycling.selectors). A withdrawn lot that was
+    # published stays on it, and refuses bids as any closed auction does.
+    withdrawn_from_board = lot.status == Lot.Status.WITHDRAWN and lot.published_at is not None
+    if lot.status not in Lot.PUBLISHED and not withdrawn_from_board:
         raise DomainError("not_found", _("No such lot."), status=404)
     if lot.seller_id == company.pk:
         raise conflict("own_lot", _("You cannot bid on your own lot."))

@@ -6,12 +6,13 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Company
-from core.drf import error_responses, query_params
+from core.drf import error_responses, paginated, query_params
+from core.parsers import JSONParser
 from logistics import selectors, services
 from logistics.api.serializers import (
     AdvanceSerializer,
@@ -60,7 +61,8 @@ class LotQuotesApi(APIView):
 
 class LotBookingsApi(APIView):
     @extend_schema(
-        responses={200: BookingSerializer(many=True), **error_responses(401, 404)},
+        operation_id="lots_bookings_list",
+        responses={200: paginated(BookingSerializer), **error_responses(401, 404)},
         summary="The lot's bookings (its parties and the cooperative)",
     )
     def get(self, request, lot_id: int):
@@ -92,7 +94,8 @@ class LotBookingsApi(APIView):
 class BookingListApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("status", str, enum=Booking.Status.values)],
-        responses={200: BookingSerializer(many=True), **error_responses(400, 401)},
+        operation_id="bookings_list",
+        responses={200: paginated(BookingSerializer), **error_responses(400, 401)},
         summary="Bookings my company takes part in (all of them for the cooperative)",
     )
     def get(self, request):

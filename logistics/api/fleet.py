@@ -10,14 +10,18 @@ from rest_framework.views import APIView
 
 from accounts.models import Company
 from accounts.services import require_verified_company
-from core.drf import error_responses
+from core.drf import error_responses, paginated
 from core.errors import not_found
 from logistics import selectors, services
 from logistics.api.serializers import VehicleChangeSerializer, VehicleInputSerializer, VehicleSerializer, _paginated
 
 
 class VehicleListApi(APIView):
-    @extend_schema(responses={200: VehicleSerializer(many=True), **error_responses(401, 403)}, summary="My fleet")
+    @extend_schema(
+        operation_id="vehicles_list",
+        responses={200: paginated(VehicleSerializer), **error_responses(401, 403)},
+        summary="My fleet",
+    )
     def get(self, request):
         company = require_verified_company(request.user, role=Company.Role.CARRIER)
         return _paginated(request, self, selectors.fleet_of(company.pk), VehicleSerializer)

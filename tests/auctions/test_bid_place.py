@@ -471,3 +471,18 @@ def test_a_bid_that_would_make_the_lot_worth_more_than_one_lot_trades_for_is_inv
 
     lot.refresh_from_db()
     assert (lot.bid_count, lot.current_price) == (1, D("3000000000.00"))
+
+
+def test_a_withdrawn_lot_refuses_bids_as_a_closed_auction_and_an_unpublished_one_is_not_found(
+    live_lot, bidders, coop_admin, collector
+):
+    from recycling.services import lot_withdraw
+
+    lot = live_lot()
+    never_published = factories.make_lot(seller=collector, status="pending_review")
+    for withdrawn in (lot, never_published):
+        lot_withdraw(actor=coop_admin, lot_id=withdrawn.pk, reason="重复挂牌")
+    (a,) = bidders(1)
+
+    _refused(a, lot, "2300.00", "auction_not_live")  # still on the board, as withdrawn
+    _refused(a, never_published, "2300.00", "not_found")

@@ -177,3 +177,20 @@ def test_documents_download_as_their_own_types(schema):
     content = schema["paths"]["/api/v1/documents/{document_id}/file/"]["get"]["responses"]["200"]["content"]
 
     assert set(content) == {"application/pdf", "image/jpeg", "image/png"}
+
+
+def _component(schema: dict, ref_or_name: str) -> dict:
+    return schema["components"]["schemas"][ref_or_name.rsplit("/", 1)[-1]]
+
+
+def test_the_schema_says_what_the_api_answers(schema):
+    """What an outside check found declared otherwise: nullable fields, hand-paginated lists,
+    the errors of the lots and bids operations."""
+    assert _component(schema, "Lot")["properties"]["reserve_price"].get("nullable") is True
+    assert _component(schema, "Category")["properties"]["parent"].get("nullable") is True
+    for path in ("/api/v1/vehicles/", "/api/v1/bookings/", "/api/v1/lots/{lot_id}/bookings/"):
+        body = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert set(_component(schema, body["$ref"])["properties"]) == {"count", "next", "previous", "results"}
+    bid = schema["paths"]["/api/v1/lots/{lot_id}/bids/"]["post"]["responses"]
+    assert set(bid) == {"201", "400", "401", "403", "404", "409", "429"}
+    assert set(schema["paths"]["/api/v1/lots/{lot_id}/"]["patch"]["responses"]) >= {"400", "403", "404", "409"}
