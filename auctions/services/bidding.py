@@ -24,7 +24,7 @@ from core.errors import DomainError, conflict, forbidden, invalid
 from core.sql import execute_together, fetch_instances, insert_statement, mark_saved, pk_in_range
 from payments.services import STORED_BAN_FIELD, STORED_BAN_SQL, bidding_ban_check, deposit_hold_check
 from recycling.models import Category, Lot
-from recycling.services import lock_lot_at, lock_lot_with
+from recycling.services import MAX_LOT_VALUE, lock_lot_at, lock_lot_with
 
 CENT = Decimal("0.01")
 
@@ -363,11 +363,6 @@ def _check_open(lot: Lot, company: Company, now: dt.datetime) -> None:
         raise conflict("own_lot", _("You cannot bid on your own lot."))
     if lot.status != Lot.Status.LIVE or now >= lot.ends_at or now < lot.starts_at:
         raise conflict("auction_not_live", _("This auction is not open for bids."))
-
-
-# What one lot may trade for: price × listed quantity. Its settlement (weighed at most 10× the
-# listed quantity, logistics.services.weighing, plus fees) must fit its money columns (< ¥10¹²).
-MAX_LOT_VALUE = Decimal("9e10")
 
 
 def _check_lot_value(lot: Lot, amount: Decimal) -> None:

@@ -37,6 +37,10 @@ MAX_DEPOSIT = MAX_AMOUNT
 # (settings.PAYMENT_DAYS) of a winner awarded at the latest possible close (the scheduled end +
 # max_extension_seconds): a soft-closed auction still leaves time to pay, book a carrier, collect.
 PICKUP_DAYS_AFTER_PAYMENT = 7
+# What one lot may trade for: price × listed quantity, at the start and at every bid
+# (auctions.services.bidding). Its settlement (weighed at most 10× the listed quantity,
+# logistics.services.weighing, plus fees) must fit the settlement's columns (< ¥10¹²).
+MAX_LOT_VALUE = Decimal("9e10")
 # Heilongjiang's bounding box (WGS-84), generous by a few km at the borders.
 HEILONGJIANG = {"lat": (Decimal("43.40"), Decimal("53.60")), "lng": (Decimal("121.10"), Decimal("135.10"))}
 
@@ -124,6 +128,13 @@ def _validate_terms(values: dict[str, Any], *, now: dt.datetime) -> None:
     if values["ends_at"] <= values["starts_at"]:
         raise invalid(
             "invalid_schedule", _("The auction must end after it starts."), ends_at=_("Must be after starts_at.")
+        )
+    if values["start_price"] * values["quantity"] > MAX_LOT_VALUE:
+        raise invalid(
+            "invalid_price",
+            _("At this start price the lot is worth more than ¥%(max)s, the most one lot trades for.")
+            % {"max": f"{MAX_LOT_VALUE:,.2f}"},
+            start_price=_("Too large."),
         )
     reserve = values.get("reserve_price")
     if reserve is not None and reserve < values["start_price"]:

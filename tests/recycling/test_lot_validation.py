@@ -35,6 +35,7 @@ def _broken(**overrides):
         ({"quantity": "0"}, "invalid_quantity", "quantity"),
         ({"quantity": "-3"}, "invalid_quantity", "quantity"),
         ({"start_price": "0"}, "invalid_price", "start_price"),
+        ({"start_price": "3000000001.00"}, "invalid_price", "start_price"),  # 30 t: over ¥90 billion a lot
         ({"ends_at": lambda t: t["starts_at"]}, "invalid_schedule", "ends_at"),
         ({"ends_at": lambda t: t["starts_at"] - dt.timedelta(hours=1)}, "invalid_schedule", "ends_at"),
         ({"reserve_price": "2299.99"}, "invalid_reserve", "reserve_price"),
