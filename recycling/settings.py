@@ -112,10 +112,11 @@ TEMPLATES = [
 # Embedded default: a SQLite file. IMMEDIATE transactions take the write lock at BEGIN, so
 # read-then-write services cannot interleave (SQLite ignores SELECT ... FOR UPDATE).
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-# Under ASGI (Daphne) each request runs its sync part in a thread of its own, so a persistent
-# connection per thread (CONN_MAX_AGE > 0) piles up until PostgreSQL refuses more. On
-# PostgreSQL the connections come from a pool instead (psycopg-pool, DB_POOL_MAX_SIZE per
-# process, 0 to turn it off): a request borrows one and gives it back when it ends.
+# Under ASGI (Daphne) each request runs its sync part on one of ASGI_THREADS worker threads
+# (core/asgi.py), and WebSocket consumers on Channels' own; on PostgreSQL the connections come
+# from a pool (psycopg-pool, DB_POOL_MAX_SIZE per process, 0 to turn it off): a request
+# borrows one and gives it back when it ends.
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 20)
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -127,7 +128,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("TEST", {})
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 20)
     if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["CONN_MAX_AGE"] == 0:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": min(2, DB_POOL_MAX_SIZE),
@@ -137,6 +137,9 @@ else:
         }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+# Worker threads per process for the sync part of HTTP requests (core/asgi.py): as many as the
+# pool has connections, so that no request holds a thread while it waits for a connection.
+ASGI_THREADS = env_int("ASGI_THREADS", DB_POOL_MAX_SIZE or 20)
 
 # --- Redis: channel layer and cache ---------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")

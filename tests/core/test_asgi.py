@@ -5,6 +5,7 @@ cache client shared by every thread (core/cache.py)."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from channels.testing import HttpCommunicator
 from django.core.cache import cache, caches
-from django.http import JsonResponse
+from django.http import FileResponse, JsonResponse
 from django.test import override_settings
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
@@ -33,7 +34,19 @@ def _sync_view(request):
     return JsonResponse({"body": json.loads(request.body or b"{}")})
 
 
-urlpatterns = [path("t/async/", _async_view), path("t/sync/", _sync_view)]
+class _File(io.BytesIO):
+    closed_by_handler = False
+
+    def close(self):
+        type(self).closed_by_handler = True
+        super().close()
+
+
+def _file_view(request):
+    return FileResponse(_File(b"x" * 200_000), content_type="application/octet-stream")
+
+
+urlpatterns = [path("t/async/", _async_view), path("t/sync/", _sync_view), path("t/file/", _file_view)]
 
 
 def _request(method, url, body=b"", headers=None):
@@ -68,6 +81,9 @@ def test_api_errors_keep_their_format():
     assert json.loads(response["body"])["code"] == "not_found"
 
 
+# The handler's worker threads live as long as the process; the in-memory SQLite test database
+# keeps its connection open across requests, which a test without database access may not touch.
+@pytest.mark.django_db(transaction=True)
 @override_settings(ROOT_URLCONF=__name__)
 def test_sync_view_gets_the_body_and_runs_off_the_event_loop():
     _seen_threads.clear()
@@ -78,12 +94,68 @@ def test_sync_view_gets_the_body_and_runs_off_the_event_loop():
     assert _seen_threads and _seen_threads[0] != threading.get_ident()
 
 
+@pytest.mark.django_db(transaction=True)
 @override_settings(ROOT_URLCONF=__name__)
 def test_async_views_still_work():
     response = _request("GET", "/t/async/")
 
     assert response["status"] == 200
     assert json.loads(response["body"]) == {"async": True, "method": "GET"}
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(ROOT_URLCONF=__name__)
+def test_a_streaming_response_is_sent_whole_then_closed():
+    _File.closed_by_handler = False
+    messages = []
+
+    async def call():
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/t/file/",
+            "raw_path": b"/t/file/",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"testserver")],
+            "scheme": "http",
+            "http_version": "1.1",
+            "client": ("127.0.0.1", 1),
+            "server": ("testserver", 80),
+            "asgi": {"version": "3.0"},
+        }
+        inbox = [{"type": "http.request", "body": b""}]
+
+        async def receive():
+            return inbox.pop() if inbox else await asyncio.Event().wait()
+
+        async def send(message):
+            messages.append(message)
+
+        await application(scope, receive, send)
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, call()).result()
+
+    assert messages[0]["status"] == 200
+    assert sum(len(m.get("body", b"")) for m in messages[1:]) == 200_000
+    assert _File.closed_by_handler
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_each_request_gives_its_database_connection_back_to_the_pool():
+    from django.db import connection
+
+    def borrowed() -> int:
+        stats = connection.pool.get_stats()
+        return stats["pool_size"] - stats["pool_available"]
+
+    before = borrowed()  # this test's own connection
+    for _ in range(5):
+        assert _request("GET", "/api/v1/categories/")["status"] == 200
+
+    assert borrowed() == before  # nothing left borrowed by a worker thread
 
 
 @pytest.mark.redis
