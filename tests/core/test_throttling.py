@@ -25,6 +25,15 @@ def rates(monkeypatch):
 
 
 @pytest.fixture
+def locmem():
+    """The embedded default's cache, whatever REDIS_URL says (before cache_calls patches it)."""
+    from django.test import override_settings
+
+    with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}):
+        yield
+
+
+@pytest.fixture
 def cache_calls(monkeypatch):
     """The calls the request makes on the cache, by method (not the calls a backend makes on
     itself: the local-memory cache's get_many calls its own get per key)."""
@@ -43,13 +52,26 @@ def cache_calls(monkeypatch):
 
         return call
 
+    from django.core.cache import caches
+
+    store = caches["default"]  # this thread's cache object itself, not the proxy to whichever is current
     for name in ("get", "set", "get_many", "set_many"):
-        monkeypatch.setattr(cache, name, counted(name, getattr(cache, name)))
+        monkeypatch.setattr(store, name, counted(name, getattr(store, name)))
     return calls
 
 
 def _history(scope: str, ident) -> list:
-    return cache.get(f"throttle_{scope}_{ident}", [])
+    """The throttle's log: a Redis list (REDIS_URL) or DRF's pickled list in the cache."""
+    from django.core.cache import caches
+
+    from core.cache import SharedRedisCache
+    from core.throttling import _log_key
+
+    key = f"throttle_{scope}_{ident}"
+    store = caches["default"]
+    if isinstance(store, SharedRedisCache):
+        return [float(t) for t in store._cache.get_client().lrange(_log_key(store, key), 0, -1)]
+    return cache.get(key, [])
 
 
 def _live_lot(seller):
@@ -58,7 +80,8 @@ def _live_lot(seller):
     return factories.make_live_lot(seller=seller, deposit=Decimal("0.00"))
 
 
-def test_a_signed_in_bid_reads_and_writes_the_throttles_once(collector, processor, cache_calls):
+def test_a_signed_in_bid_reads_and_writes_the_throttles_once(collector, processor, locmem, cache_calls):
+    """The local-memory store (the embedded default): one read and one write of the cache."""
     lot, a = _live_lot(collector), processor
     client = APIClient()
     client.force_authenticate(a)
@@ -163,3 +186,31 @@ def test_the_log_in_page_works_while_redis_is_down(collector, redis_down):
 
     assert response.status_code == 302
     assert len(redis_down.records) == 1
+
+
+@pytest.mark.redis
+def test_on_redis_a_signed_in_bid_takes_one_round_trip_for_its_throttles(collector, processor, monkeypatch):
+    from core import throttling
+
+    calls = []
+    real = throttling._sliding_log
+
+    def counted(store):
+        script = real(store)
+
+        def call(**kwargs):
+            calls.append(len(kwargs["keys"]))
+            return script(**kwargs)
+
+        return call
+
+    monkeypatch.setattr(throttling, "_sliding_log", counted)
+    lot, a = _live_lot(collector), processor
+    client = APIClient()
+    client.force_authenticate(a)
+
+    response = client.post(f"/api/v1/lots/{lot.pk}/bids/", {"amount": "2300.00"}, format="json")
+
+    assert response.status_code == 201
+    assert calls == [2]  # one script call for both throttles (user, bids)
+    assert len(_history("user", a.pk)) == len(_history("bids", a.pk)) == 1
