@@ -63,9 +63,7 @@ class SyncChainASGIHandler(ASGIHandler):
             return
         set_script_prefix(get_script_prefix(scope))
         try:
-            response = await sync_to_async(self.serve, thread_sensitive=False, executor=self.executor)(
-                scope, body_file
-            )
+            response = await sync_to_async(self.serve, thread_sensitive=False, executor=self.executor)(scope, body_file)
             try:
                 await self.send_response(response, send)
             finally:
